@@ -1,0 +1,161 @@
+"""Turn a netlist file into one self-contained deck: includes inlined, card and corner chosen,
+parameters overridden, seed and temperature set. The only place decks are rewritten."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Mapping
+
+from compact_models import CardError, MtjCard, mtj_card
+from compact_models.cmos import check_corner
+from compact_models.render import CMOS_LIB_FILE, DEFAULT_TEMP_C, MTJ_CARD_FILE, NETLIST_DIR, render_mtj_card
+
+
+class NetlistError(ValueError):
+    """A netlist or its inputs cannot be turned into a deck (names the file, line or parameter)."""
+
+
+_INCLUDE = re.compile(r"^\s*\.(include|inc|lib)\s+(\"[^\"]+\"|\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
+_PARAM_LINE = re.compile(r"^\s*\.param\s", re.IGNORECASE)
+_PARAM_ASSIGN = re.compile(r"(\w+)\s*=\s*(\{[^}]*\}|[^\s{}]+)")
+_SPICE_TO_FIELD = {f: f for f in MtjCard.field_names()}
+_SPICE_TO_FIELD.update({MtjCard.__dataclass_fields__[f].metadata["spice"]: f for f in MtjCard.field_names()})
+
+
+def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, seed: int | None = None,
+               corner: str = "tt", temp_C: float = DEFAULT_TEMP_C, model_lib: str | Path | None = None,
+               model_corner: str | None = None) -> str:
+    """The deck ngspice runs for ``netlist`` with the given parameters, seed, corner and temperature.
+
+    ``params`` may name VCMA-MTJ card fields (``alpha``, ``diameter_m``) or their SPICE names
+    (``mtj_alpha``), which are validated by the card, or any top-level ``.param`` of the netlist.
+    ``model_lib``/``model_corner`` replace the shipped CMOS card with a user's PDK library.
+    """
+    path = Path(netlist)
+    if not path.is_file():
+        raise NetlistError(f"netlist not found: {path}")
+    params = dict(params or {})
+    card_overrides = {_SPICE_TO_FIELD[k]: float(v) for k, v in params.items() if k in _SPICE_TO_FIELD}
+    try:
+        card = mtj_card(corner, temp_C + 273.15, **card_overrides)
+    except CardError as err:
+        raise NetlistError(f"{path}: {err}") from None
+    card_text = render_mtj_card(card, temp_C + 273.15, f"VCMA-MTJ card: corner {corner}, {temp_C:g} C")
+    cmos_corner = check_corner(corner) if model_lib is None else model_corner
+    if model_lib is not None:
+        model_lib = Path(model_lib)
+        if not model_lib.is_file():
+            raise NetlistError(f"PDK model library not found: {model_lib}")
+        if not model_corner:
+            raise NetlistError(f"a corner (section name) is needed for the PDK library {model_lib}")
+
+    lines = _flatten(path, card_text, cmos_corner, model_lib, seen=())
+    lines = _strip_control(lines)
+    other = {k: v for k, v in params.items() if k not in _SPICE_TO_FIELD}
+    lines = _override_params(lines, other, path)
+    lines = [ln for ln in lines if not re.match(r"^\s*\.(end|temp|options\s+seed)\b", ln, re.IGNORECASE)]
+    title, body = lines[0], lines[1:]
+    head = [title, f".temp {temp_C:g}"]
+    if seed is not None:
+        if not (isinstance(seed, int) and 0 < seed < 2**31):
+            raise NetlistError(f"seed must be an integer in [1, 2^31), got {seed!r}")
+        head.append(f".options seed={seed}")
+    return "\n".join(head + body + [".end"]) + "\n"
+
+
+def _flatten(path: Path, card_text: str, cmos_corner: str | None, model_lib: Path | None,
+             seen: tuple[Path, ...], section: str | None = None) -> list[str]:
+    """Lines of ``path`` with every include inlined (relative to the including file)."""
+    path = path.resolve()
+    if path in seen:
+        raise NetlistError(f"include loop: {' -> '.join(map(str, seen + (path,)))}")
+    if path == (NETLIST_DIR / MTJ_CARD_FILE).resolve():
+        return card_text.splitlines()
+    text = _join_continuations(path.read_text().splitlines())
+    if section is not None:
+        text = _lib_section(text, section, path)
+    out: list[str] = []
+    for number, line in enumerate(text, 1):
+        m = _INCLUDE.match(line)
+        if not m or (m.group(1).lower() == "lib" and m.group(3) is None):
+            out.append(line)
+            continue
+        target = (path.parent / m.group(2).strip('"')).resolve()
+        sect = m.group(3)
+        if target == (NETLIST_DIR / CMOS_LIB_FILE).resolve():
+            if model_lib is not None:
+                out.append(f".lib {model_lib.resolve()} {cmos_corner}")
+                continue
+            sect = cmos_corner
+        if not target.is_file():
+            raise NetlistError(f"{path}:{number}: included file not found: {target}")
+        out.extend(_flatten(target, card_text, cmos_corner, model_lib, seen + (path,), sect))
+    return out
+
+
+def _join_continuations(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line.startswith("+") and out:
+            out[-1] += " " + line[1:]
+        else:
+            out.append(line)
+    return out
+
+
+def _lib_section(lines: list[str], section: str, path: Path) -> list[str]:
+    start = [i for i, ln in enumerate(lines) if re.match(rf"^\s*\.lib\s+{re.escape(section)}\s*$", ln, re.I)]
+    if not start:
+        sections = [ln.split()[1] for ln in lines if re.match(r"^\s*\.lib\s+\S+\s*$", ln, re.I)]
+        raise NetlistError(f"{path}: corner/section '{section}' is not defined; known: {sections}")
+    body = []
+    for ln in lines[start[0] + 1:]:
+        if re.match(r"^\s*\.endl\b", ln, re.I):
+            break
+        body.append(ln)
+    return body
+
+
+def _strip_control(lines: list[str]) -> list[str]:
+    out, inside = [], False
+    for ln in lines:
+        low = ln.strip().lower()
+        if low.startswith(".control"):
+            inside = True
+        elif low.startswith(".endc"):
+            inside = False
+        elif not inside:
+            out.append(ln)
+    return out
+
+
+def top_level_params(lines: list[str]) -> dict[str, str]:
+    """``.param`` names defined outside subcircuits, with their text values."""
+    found, depth = {}, 0
+    for ln in lines:
+        low = ln.strip().lower()
+        depth += low.startswith(".subckt") - low.startswith(".ends")
+        if depth == 0 and _PARAM_LINE.match(ln):
+            found.update({k: v for k, v in _PARAM_ASSIGN.findall(ln.split("$")[0])})
+    return found
+
+
+def _override_params(lines: list[str], params: Mapping[str, float], path: Path) -> list[str]:
+    known = top_level_params(lines)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        allowed = sorted(set(known) | set(_SPICE_TO_FIELD))
+        raise NetlistError(f"{path}: unknown parameter(s) {unknown}; this netlist knows {allowed}")
+    out, depth = [], 0
+    for ln in lines:
+        low = ln.strip().lower()
+        depth += low.startswith(".subckt") - low.startswith(".ends")
+        if depth == 0 and _PARAM_LINE.match(ln):
+            code, _, comment = ln.partition("$")
+            code = _PARAM_ASSIGN.sub(
+                lambda m: f"{m.group(1)}={float(params[m.group(1)]):.10g}" if m.group(1) in params else m.group(0),
+                code)
+            ln = code + (f"${comment}" if comment else "")
+        out.append(ln)
+    return out
