@@ -29,7 +29,7 @@ class CmosCard(Card):
     vth0_n_V: float = param(0.466, "V", 0.1, 1.0, "cmos_vthn", "NMOS long-channel threshold (vth0).")
     vth0_p_V: float = param(0.412, "V", 0.1, 1.0, "cmos_vthp", "PMOS threshold magnitude (vth0 = -this).")
     u0_n_m2_per_Vs: float = param(0.0491, "m^2/(V s)", 0.001, 0.1, "cmos_u0n", "NMOS low-field mobility.")
-    u0_p_m2_per_Vs: float = param(0.0057, "m^2/(V s)", 0.0005, 0.05, "cmos_u0p", "PMOS low-field mobility.")
+    u0_p_m2_per_Vs: float = param(0.02, "m^2/(V s)", 0.0005, 0.05, "cmos_u0p", "PMOS low-field mobility.")
     sigma_vth_V: float = param(0.01, "V", 0, 0.2, "cmos_sigvth", "One-sigma threshold spread (corners at 3 sigma; Monte Carlo).")
 
 
@@ -69,12 +69,12 @@ def render_cmos_lib(card: CmosCard | None = None) -> str:
     """The ``.lib`` text with one section per corner, each defining models ``nch`` and ``pch``."""
     card = card or CmosCard()
     out = ["* Generic 45 nm-class BSIM4 (level 54) card, corners tt/ff/ss.",
-           "* Rendered by compact_models.cmos; do not edit: change the card and re-render.",
-           f".param vdd={card.vdd_V:g} lmin={card.l_min_m:g}", ""]
+           "* Rendered by compact_models.cmos; do not edit: change the card and re-render.", ""]
     for corner in CMOS_CORNERS:
         dv = _CORNER_SIGMAS[corner] * card.sigma_vth_V
         mob = _CORNER_MOBILITY[corner]
         out.append(f".lib {corner}")
+        out.append(f".param vdd={card.vdd_V:g} lmin={card.l_min_m:g}")
         for pol, vth, u0 in (("n", card.vth0_n_V + dv, card.u0_n_m2_per_Vs * mob),
                              ("p", -(card.vth0_p_V + dv), card.u0_p_m2_per_Vs * mob)):
             values = dict(_POLARITY[pol], vth0=f"{vth:.6g}", u0=f"{u0:.6g}", tox=f"{card.tox_m:g}",

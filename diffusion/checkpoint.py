@@ -32,6 +32,7 @@ def save_atomic(obj: dict, path: str | os.PathLike) -> Path:
             torch.save(obj, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; checkpoints are shared artefacts
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
