@@ -14,11 +14,12 @@ SWITCHING_FILE = "mtj_switching.cir"
 DEFAULT_SWITCHING_TRIALS = 32
 
 
-def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS) -> str:
+def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS, lib: str = "vcma_mtj.lib") -> str:
     """N independent MTJs under one ideal write pulse; each reports its final m_z.
 
     One transient gives N Bernoulli trials, because every instance draws its own thermal
     field: this batching is what makes SPICE switching statistics affordable.
+    ``lib`` is the include path of the model library (absolute for decks written elsewhere).
     """
     if not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials must be a positive integer, got {n_trials!r}")
@@ -27,7 +28,7 @@ def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS) -> str:
         "* Rendered by cosim.netlist_gen.render_switching; run with: ngspice -b netlists/mtj_switching.cir",
         "* t_pulse is the full width at half maximum; m_z is averaged over the last 0.5 ns of the settle time.",
         "* Every cell starts in P (mz = +1); mz_k < 0 at the end means cell k switched.",
-        ".include vcma_mtj.lib",
+        f".include {lib}",
         ".param v_write=1.3 t_pulse=0.55n t_rise=20p t_delay=0.1n t_settle=3n noise=1 mz0=1 theta0=-1",
         ".param t_stop={t_delay + t_pulse + t_rise + t_settle}",
         "Vw w 0 DC 0 PULSE(0 {v_write} {t_delay} {t_rise} {t_rise} {t_pulse - t_rise} 1)",
@@ -48,7 +49,7 @@ TRNG_FILE = "trng_cell.cir"
 DEFAULT_TRNG_CYCLES = 16
 
 
-def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES) -> str:
+def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "") -> str:
     """1T-1MTJ TRNG cell run for N cycles of reset / stochastic write / read, one bit per cycle.
 
     Reset is a write-verify toggle: the bit latched in the previous cycle says whether the
@@ -65,9 +66,9 @@ def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES) -> str:
 * maximum) whose switching probability is the bit's P(1); [2 t_slot, 3 t_slot) read slot: the bit line
 * is biased through r_load from v_read, a StrongARM latch compares it with a replica reference at sae,
 * and q latches the decision. bit_k = q at the end of cycle k (1 = AP); e_k = supply energy of cycle k.
-.include vcma_mtj.lib
-.lib cards/cmos45.lib tt
-.param v_write=1.3 t_pulse=0.5n v_reset=1.35 t_reset=0.5n t_rise=20p t_slot=1n
+.include {netlist_dir}vcma_mtj.lib
+.lib {netlist_dir}cards/cmos45.lib tt
+.param v_write=0.83 t_pulse=0.5n v_reset=1.35 t_reset=0.5n t_rise=20p t_slot=1n
 .param v_read=1.0 r_load=40k r_drv=500 w_access=360n w_sa=720n
 .param r_ref={{0.5*(mtj_ra/(3.141592653589793*mtj_d*mtj_d/4))*(2 + mtj_tmr0/(1 + 0.25/(mtj_vh*mtj_vh)))}}
 .param t_cycle={{3*t_slot}} n_cycles={n_cycles}

@@ -124,6 +124,30 @@ def recognisability(model: Classifier, images: torch.Tensor) -> dict:
     }
 
 
+def _fit(model, data, epochs, batch_size, lr, max_shift, gen, progress) -> None:
+    """Adam with a one-cycle learning rate; prints held-out accuracy each epoch."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    n = len(data.x_train)
+    steps_per_epoch = (n + batch_size - 1) // batch_size
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch)
+    bar = tqdm(range(epochs), desc="classifier training", unit="epoch", disable=not progress)
+    for epoch in bar:
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            x = _random_shift(data.x_train[idx], max_shift, gen)
+            loss = F.cross_entropy(model(x), data.y_train[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+        acc = accuracy(model, data.x_heldout, data.y_heldout)
+        bar.set_postfix(loss=f"{loss.item():.3f}", heldout_acc=f"{acc:.4f}")
+        if not sys.stderr.isatty():
+            print(f"epoch {epoch + 1}/{epochs} held-out accuracy {acc:.4f}", file=sys.stderr, flush=True)
+
+
 def train_classifier(
     out: str | os.PathLike = DEFAULT_CLASSIFIER_PATH,
     epochs: int = 15,
@@ -143,29 +167,11 @@ def train_classifier(
     cfg = config or ClassifierConfig()
     data = load_mnist(split_seed, n_heldout)
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)  # dropout masks and the default init draw from the global RNG
-    model = Classifier(cfg)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    n = len(data.x_train)
-    steps_per_epoch = (n + batch_size - 1) // batch_size
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch)
-    t0 = time.perf_counter()
-    bar = tqdm(range(epochs), desc="classifier training", unit="epoch", disable=not progress)
-    for epoch in bar:
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        for i in range(0, n, batch_size):
-            idx = perm[i:i + batch_size]
-            x = _random_shift(data.x_train[idx], max_shift, gen)
-            loss = F.cross_entropy(model(x), data.y_train[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-        acc = accuracy(model, data.x_heldout, data.y_heldout)
-        bar.set_postfix(loss=f"{loss.item():.3f}", heldout_acc=f"{acc:.4f}")
-        if not sys.stderr.isatty():
-            print(f"epoch {epoch + 1}/{epochs} held-out accuracy {acc:.4f}", file=sys.stderr, flush=True)
+    with torch.random.fork_rng(devices=[]):  # init and dropout use the global RNG: seed it, then restore
+        torch.manual_seed(seed)
+        model = Classifier(cfg)
+        t0 = time.perf_counter()
+        _fit(model, data, epochs, batch_size, lr, max_shift, gen, progress)
     elapsed = time.perf_counter() - t0
     ckpt = {
         "format": CLASSIFIER_FORMAT, "format_version": CLASSIFIER_FORMAT_VERSION,
