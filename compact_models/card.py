@@ -40,7 +40,7 @@ class Card:
             if bad_lo or bad_hi:
                 lo_s = "(" if f.metadata["lo_open"] else "["
                 raise CardError(
-                    f"{self.kind} parameter '{f.name}' = {value:g} {f.metadata['unit']} is out of its "
+                    f"{self.kind} parameter '{f.name}' = {value:g}{_unit(f.metadata['unit'])} is out of its "
                     f"physical range {lo_s}{_fmt(lo)}, {_fmt(hi)}]")
 
     @classmethod
@@ -83,3 +83,7 @@ def check_keys(cls: type, values: Mapping[str, Any]) -> None:
 
 def _fmt(x: float | None) -> str:
     return "inf" if x is None else f"{x:g}"
+
+
+def _unit(unit: str) -> str:
+    return "" if unit == "1" else f" {unit}"

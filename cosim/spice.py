@@ -102,9 +102,15 @@ def _vector_name(raw: str) -> str:
 
 
 class _Shared:
-    """The process's one ngspice shared-library instance (created on first use)."""
+    """The process's one ngspice shared-library instance (created on first use).
+
+    After some fatal errors ngspice says it "cannot recover and awaits to be detached";
+    the library cannot be reloaded in the same process, so later runs of this process
+    go to the subprocess backend instead.
+    """
 
     _instance = None
+    dead = False
 
     @classmethod
     def get(cls):
@@ -128,6 +134,8 @@ def _run_shared(deck: str) -> SpiceResult:
     except Exception:  # PySpice raises on any 'error' text; judge it from ngspice's lines below
         pass
     log += ng._stdout + ng._stderr
+    if any("cannot recover" in ln for ln in log):
+        _Shared.dead = True
     _check_errors(log, deck)
     try:
         ng.run()
@@ -187,8 +195,10 @@ def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
 
 def run_deck(deck: str, backend: str = "shared", timeout_s: float = 600.0) -> SpiceResult:
     """Run a complete deck (see :func:`cosim.deck.build_deck`) on the chosen backend."""
-    if backend == "shared":
+    if backend == "shared" and not _Shared.dead:
         return _run_shared(deck)
+    if backend == "shared":
+        return _run_subprocess(deck, timeout_s)
     if backend == "subprocess":
         return _run_subprocess(deck, timeout_s)
     raise ValueError(f"unknown backend '{backend}'; known: ['shared', 'subprocess']")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from compact_models import CmosCard
 from compact_models.render import NETLIST_DIR
 
 from .netlist_gen import DEFAULT_TRNG_CYCLES, TRNG_FILE, render_trng_cell
@@ -60,7 +61,7 @@ def run_trng(n_cycles: int = DEFAULT_TRNG_CYCLES, v_write: float | None = None, 
     missing = [k for k in range(n_cycles) if f"bit_{k}" not in result.measures]
     if missing:
         raise RuntimeError(f"TRNG run did not report bits for cycles {missing[:5]}; failed: {result.failed_measures}")
-    vdd = 1.0
+    vdd = CmosCard().vdd_V
     bits = np.array([result.measures[f"bit_{k}"] > 0.5 * vdd for k in range(n_cycles)], dtype=np.uint8)
     energy = np.array([result.measures[f"e_{k}"] for k in range(n_cycles)])
     t_cycle = float(result["time"][-1]) / n_cycles

@@ -119,7 +119,9 @@ def _draw(noise_source, shape, generator) -> torch.Tensor:
     z = noise_source.randn(tuple(shape), generator=generator)
     z = torch.as_tensor(z)
     if tuple(z.shape) != tuple(shape):
-        raise ValueError(f"noise source {type(noise_source).__name__} returned shape {tuple(z.shape)}, wanted {tuple(shape)}")
+        raise ValueError(
+            f"noise source {type(noise_source).__name__} returned shape {tuple(z.shape)}, wanted {tuple(shape)}"
+        )
     return z.to(dtype=torch.float32)
 
 

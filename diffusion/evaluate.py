@@ -55,7 +55,10 @@ def evaluate(
     m = min(n, len(data.x_heldout))
     f_train = extract_features(clf, data.x_train[torch.randperm(len(data.x_train), generator=g)[:m]])
     f_held_m = f_held[torch.randperm(len(f_held), generator=g)[:m].numpy()]
-    ci = bootstrap_fid_ci(f_gen, f_held, n_boot=n_boot, seed=seed) if n_boot else {"fid": fid_from_features(f_gen, f_held)}
+    if n_boot:
+        ci = bootstrap_fid_ci(f_gen, f_held, n_boot=n_boot, seed=seed)
+    else:
+        ci = {"fid": fid_from_features(f_gen, f_held)}
     if grid_path:
         from .grid import save_grid
 

@@ -107,7 +107,8 @@ def train_ddpm(
         if ckpt["schedule"] != scfg.to_dict():
             problems.append(f"schedule {ckpt['schedule']} != requested {scfg.to_dict()}")
         if (ckpt["split_seed"], ckpt["n_heldout"]) != (split_seed, n_heldout):
-            problems.append(f"data split (seed, n_heldout) {(ckpt['split_seed'], ckpt['n_heldout'])} != {(split_seed, n_heldout)}")
+            found = (ckpt["split_seed"], ckpt["n_heldout"])
+            problems.append(f"data split (seed, n_heldout) {found} != {(split_seed, n_heldout)}")
         if ckpt["train_config"] != tcfg:
             problems.append(f"train_config {ckpt['train_config']} != requested {tcfg}")
         if problems:
@@ -118,7 +119,8 @@ def train_ddpm(
         if ckpt["optimizer_state"] is not None:
             opt.load_state_dict(ckpt["optimizer_state"])
         elif ckpt["step"] < steps:
-            warnings.warn(f"checkpoint {out} has no optimizer state (final export); Adam restarts at step {ckpt['step']}")
+            warnings.warn(f"checkpoint {out} has no optimizer state (final export); "
+                          f"Adam restarts at step {ckpt['step']}")
         gen.set_state(ckpt["generator_state"])
         step, elapsed, loss_log = ckpt["step"], ckpt["elapsed_s"], list(ckpt["loss_log"])
         print(f"resuming {out} at step {step}/{steps}", file=sys.stderr)

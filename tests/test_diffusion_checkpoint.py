@@ -106,3 +106,13 @@ def test_garbage_file(tmp_path):
     p.write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match=r"junk\.pt: cannot be read"):
         load_ddpm(p)
+
+
+def test_classifier_loader_refuses_a_ddpm_checkpoint(finished, tmp_path):
+    from diffusion.classifier import load_classifier
+
+    expected = r"full\.pt: format is 'vcma-diffusion-ddpm', expected 'vcma-diffusion-classifier'"
+    with pytest.raises(CheckpointError, match=expected):
+        load_classifier(finished)
+    with pytest.raises(FileNotFoundError, match=r"none\.pt: file not found"):
+        load_classifier(tmp_path / "none.pt")

@@ -1,0 +1,79 @@
+"""Figures people would rather look at than numbers: waveforms, TRNG cycles, switching curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .spice import SpiceResult  # noqa: E402
+from .stats import Proportion  # noqa: E402
+
+
+def _save(fig, out: str | Path) -> Path:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp.replace(out)
+    return out
+
+
+def plot_vectors(result: SpiceResult, names: Sequence[str], out: str | Path) -> Path:
+    """One panel per vector against time (ns)."""
+    t_ns = result["time"] * 1e9
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.8 * len(names) + 0.6), sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names):
+        ax.plot(t_ns, result[name], lw=0.8)
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("time (ns)")
+    return _save(fig, out)
+
+
+def plot_trng(result: SpiceResult, bits: np.ndarray, cycle_time_s: float, out: str | Path) -> Path:
+    """TRNG cycles: magnetisation, cell voltage, sense-amplifier output and latched bit."""
+    t_ns = result["time"] * 1e9
+    fig, ax = plt.subplots(4, 1, figsize=(10, 8), sharex=True)
+    ax[0].plot(t_ns, result["v(xmtj.mz)"], lw=0.8)
+    ax[0].set_ylabel("m_z")
+    ax[1].plot(t_ns, result["v(bl)"] - result["v(mid)"], lw=0.8)
+    ax[1].set_ylabel("V(MTJ) (V)")
+    ax[2].plot(t_ns, result["v(bl)"], lw=0.8, label="bit line")
+    ax[2].plot(t_ns, result["v(ref)"], lw=0.8, label="reference")
+    ax[2].plot(t_ns, result["v(op)"], lw=0.8, label="SA out")
+    ax[2].legend(loc="upper right", fontsize=7)
+    ax[2].set_ylabel("sense (V)")
+    ax[3].plot(t_ns, result["v(q)"], lw=0.8)
+    ax[3].set_ylim(-0.1, 1.1)
+    for k, b in enumerate(bits):
+        ax[3].text((k + 0.5) * cycle_time_s * 1e9, 0.5, str(b), ha="center", transform=ax[3].get_xaxis_transform())
+    ax[3].set_ylabel("latched bit q")
+    ax[3].set_xlabel("time (ns)")
+    for a in ax:
+        a.grid(alpha=0.3)
+    return _save(fig, out)
+
+
+def plot_switching_curve(x: Sequence[float], probs: Sequence[Proportion], xlabel: str, out: str | Path,
+                         marker: float | None = None, marker_label: str = "") -> Path:
+    """Switching probability with its binomial confidence band."""
+    p = np.array([q.p for q in probs])
+    lo, hi = np.array([q.ci for q in probs]).T
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.fill_between(x, lo, hi, alpha=0.25, label=f"{probs[0].level:.0%} CI")
+    ax.plot(x, p, "o-", label="P(switch)")
+    if marker is not None:
+        ax.axvline(marker, ls="--", color="gray", label=marker_label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("switching probability")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, out)
