@@ -109,6 +109,14 @@ def cmd_cards_render(args) -> None:
         print(f"wrote {path}")
 
 
+def cmd_demo(args) -> None:
+    from .demo import run_demo
+
+    report = run_demo(args.out, args.images, args.cycles, args.trials, args.seed)
+    print((Path(args.out) / "report.md").read_text())
+    print(f"figures and report in {args.out} ({report['seconds']:.0f} s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vcma", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--plot", type=Path)
     _common(sw)
     sw.set_defaults(func=cmd_spice_switching)
+
+    demo = sub.add_parser("demo", help="the main job: switching, TRNG cell, digits with its noise, report")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"))
+    demo.add_argument("--images", type=int, default=256, help="images per noise source")
+    demo.add_argument("--cycles", type=int, default=16, help="TRNG cell cycles simulated in SPICE")
+    demo.add_argument("--trials", type=int, default=32, help="SPICE switching trials per pulse width")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(func=cmd_demo)
 
     cards = sub.add_parser("cards", help="model cards").add_subparsers(dest="cards_command", required=True)
     render = cards.add_parser("render", help="re-render netlists/cards and the generated netlists")

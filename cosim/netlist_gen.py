@@ -34,7 +34,7 @@ def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS, lib: str = "vcma_
         "Vw w 0 DC 0 PULSE(0 {v_write} {t_delay} {t_rise} {t_rise} {t_pulse - t_rise} 1)",
     ]
     lines += [f"X{k} w 0 VCMA_MTJ noise={{noise}} mz0={{mz0}} theta0={{theta0}}" for k in range(n_trials)]
-    lines += [".tran 1p {t_stop} 0 1p"]
+    lines += [".tran 1p {t_stop} 0 {mtj_dt_th}"]
     lines += [f".meas tran mz_{k} avg v(x{k}.mz) from={{t_stop - 0.5n}} to={{t_stop}}" for k in range(n_trials)]
     lines += [".options seed=1", ".end"]
     return "\n".join(lines) + "\n"
@@ -64,13 +64,14 @@ def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "")
 * Cycle k (period t_cycle): [0, t_slot) reset slot: if the last latched bit is 1 (AP), a toggle pulse
 * v_reset for t_reset; [t_slot, 2 t_slot) write slot: VCMA pulse v_write for t_pulse (full width at half
 * maximum) whose switching probability is the bit's P(1); [2 t_slot, 3 t_slot) read slot: the bit line
-* is biased through r_load from v_read, a StrongARM latch compares it with a replica reference at sae,
+* is biased through r_load from v_read, a StrongARM latch compares it with a replica reference
+* (midway between R_P and R_AP at 0.25 V) at sae,
 * and q latches the decision. bit_k = q at the end of cycle k (1 = AP); e_k = supply energy of cycle k.
 .include {netlist_dir}vcma_mtj.lib
 .lib {netlist_dir}cards/cmos45.lib tt
-.param v_write=0.83 t_pulse=0.5n v_reset=1.35 t_reset=0.5n t_rise=20p t_slot=1n
-.param v_read=1.0 r_load=40k r_drv=500 w_access=360n w_sa=720n
-.param r_ref={{0.5*(mtj_ra/(3.141592653589793*mtj_d*mtj_d/4))*(2 + mtj_tmr0/(1 + 0.25/(mtj_vh*mtj_vh)))}}
+.param v_write=0.85 t_pulse=0.5n v_reset=1.35 t_reset=0.5n t_rise=20p t_slot=1n
+.param v_read=0.5 r_load=60k r_drv=500 w_access=360n w_sa=720n
+.param r_ref={{0.5*(mtj_ra/(3.141592653589793*mtj_d*mtj_d/4))*(2 + mtj_tmr0/(1 + 0.0625/(mtj_vh*mtj_vh)))}}
 .param t_cycle={{3*t_slot}} n_cycles={n_cycles}
 .options seed=1
 
@@ -107,23 +108,27 @@ Rref ref refmid {{r_ref}}
 Mref refmid wl 0 0 nch W={{w_access}} L=45n
 Cref ref 0 5f
 
-* StrongARM latch sense amplifier: op high when V(bl) > V(ref), i.e. the cell is AP.
-Mtail tail sae 0 0 nch W={{2*w_sa}} L=45n
-M1 x bl tail 0 nch W={{w_sa}} L=45n
-M2 y ref tail 0 nch W={{w_sa}} L=45n
-M3 on op x 0 nch W={{w_sa}} L=45n
-M4 op on y 0 nch W={{w_sa}} L=45n
-M5 on op vdd vdd pch W={{w_sa}} L=45n
-M6 op on vdd vdd pch W={{w_sa}} L=45n
-M7 on sae vdd vdd pch W={{w_sa}} L=45n
-M8 op sae vdd vdd pch W={{w_sa}} L=45n
-M9 x sae vdd vdd pch W={{w_sa}} L=45n
-M10 y sae vdd vdd pch W={{w_sa}} L=45n
+* StrongARM latch sense amplifier, PMOS input pair for the low common mode of a gentle read
+* (about 0.25 V across the MTJ, far from VCMA read disturb): op high when V(bl) > V(ref), i.e. AP.
+Bsaeb saeb 0 V=vdd - V(sae)
+Mtail tail saeb vdd vdd pch W={{2*w_sa}} L=45n
+M1 x bl tail vdd pch W={{w_sa}} L=45n
+M2 y ref tail vdd pch W={{w_sa}} L=45n
+M3 on op x vdd pch W={{w_sa}} L=45n
+M4 op on y vdd pch W={{w_sa}} L=45n
+M5 on op 0 0 nch W={{w_sa}} L=45n
+M6 op on 0 0 nch W={{w_sa}} L=45n
+M7 on saeb 0 0 nch W={{w_sa}} L=45n
+M8 op saeb 0 0 nch W={{w_sa}} L=45n
+M9 x saeb 0 0 nch W={{w_sa}} L=45n
+M10 y saeb 0 0 nch W={{w_sa}} L=45n
 Con on 0 1f
 Cop op 0 1f
 
-* Output latch: samples op while clk is high, holds otherwise; q is the digital bit (starts at 0: P).
-Glat op qs cur='(V(op) - V(qs))*V(clk)/1k'
+* Output latch behind an ideal buffer (no load on op): samples while clk is high, holds otherwise;
+* q is the digital bit (starts at 0: P).
+Bbuf opb 0 V=V(op)
+Glat opb qs cur='(V(opb) - V(qs))*V(clk)/1k'
 Cqs qs 0 20f
 .ic v(qs)=0
 Bq q 0 V=vdd/(1 + exp(-(V(qs) - 0.5*vdd)/0.02))
@@ -131,7 +136,7 @@ Bq q 0 V=vdd/(1 + exp(-(V(qs) - 0.5*vdd)/0.02))
 * Total supply power (W): write driver, read bias, sense amplifier.
 Bpwr pwr 0 V=V(drv_s)*I(Vadrv) + V(rd_s)*I(Vard) + V(vdd_s)*I(Vadd)
 
-.tran 1p {{n_cycles*t_cycle}} 0 1p
+.tran 1p {{n_cycles*t_cycle}} 0 {{mtj_dt_th}}
 """
     meas = []
     for k in range(n_cycles):

@@ -21,6 +21,10 @@ from .spice import run_netlist
 from .stats import Proportion
 
 DEFAULT_BATCH = 32
+SWEEP_DT_THERMAL_S = 5e-12
+"""Thermal-field sample interval for statistics sweeps (the card default is 1 ps). The precession
+period is >= 0.25 ns, so 5 ps still resolves it 50-fold; benchmarks/bench_switching.py checks that
+switching probabilities agree with 1 ps single-trial runs within their binomial confidence bounds."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -39,17 +43,20 @@ def _batch_final_mz(n: int, params: dict, seed: int, corner: str, temp_C: float,
 
 def final_mz(v_write: float, t_pulse: float, n_trials: int = 32, seed: int = 1, corner: str = "tt",
              temp_C: float = 27.0, params: dict | None = None, t_settle: float = 1e-9,
-             batch: int = DEFAULT_BATCH, n_jobs: int = 1, backend: str = "shared") -> np.ndarray:
+             batch: int = DEFAULT_BATCH, n_jobs: int = 1, backend: str = "shared",
+             dt_thermal_s: float = SWEEP_DT_THERMAL_S) -> np.ndarray:
     """Final m_z of ``n_trials`` cells that start in P and see one write pulse.
 
     Batch ``i`` runs with ngspice seed ``seed + i``, so results depend only on (seed, batch).
     ``t_settle`` is the time after the pulse before m_z is read (averaged over its last 0.5 ns).
+    ``dt_thermal_s`` is the thermal-field sample interval (see ``SWEEP_DT_THERMAL_S``).
     """
     if n_trials < 1:
         raise ValueError(f"n_trials must be >= 1, got {n_trials}")
     if not (t_pulse > 0 and t_settle >= 0.5e-9):
         raise ValueError(f"need t_pulse > 0 and t_settle >= 0.5 ns, got t_pulse={t_pulse}, t_settle={t_settle}")
-    run_params = {"v_write": v_write, "t_pulse": t_pulse, "t_settle": t_settle, **(params or {})}
+    run_params = {"v_write": v_write, "t_pulse": t_pulse, "t_settle": t_settle, "dt_thermal_s": dt_thermal_s,
+                  **(params or {})}
     sizes = [min(batch, n_trials - start) for start in range(0, n_trials, batch)]
     jobs = (delayed(_batch_final_mz)(n, run_params, seed + i, corner, temp_C, backend) for i, n in enumerate(sizes))
     if n_jobs == 1:
