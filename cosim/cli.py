@@ -103,10 +103,54 @@ def cmd_spice_switching(args) -> None:
 def cmd_cards_render(args) -> None:
     from compact_models.render import write_default_cards
 
-    from .netlist_gen import write_switching, write_trng_cell
+    from compact_models.render import write_crossbar_cards
 
-    for path in write_default_cards() + [write_switching(), write_trng_cell()]:
+    from .netlist_gen import write_crossbar, write_switching, write_trng_cell
+
+    for path in write_default_cards() + [write_switching(), write_trng_cell()] + write_crossbar_cards() + write_crossbar():
         print(f"wrote {path}")
+
+
+def cmd_lut_build(args) -> None:
+    from .lut_build import build_trng_lut, check_kind
+
+    check_kind(args.kind)
+    lut = build_trng_lut(args.corner, args.temp, args.trials, args.jobs, args.scheduler, args.cache)
+    print(f"wrote {lut.save(args.out)}")
+
+
+def cmd_lut_show(args) -> None:
+    from .lut import Lut
+    from .plots import plot_lut
+
+    lut = Lut.load(args.file)
+    print(f"kind: {lut.kind}")
+    for name, (unit, values) in lut.axes.items():
+        print(f"axis {name} [{unit}]: {len(values)} points, {values[0]:g} .. {values[-1]:g}")
+    for name, (unit, axes, arr) in lut.variables.items():
+        print(f"variable {name} [{unit}] over {list(axes)}: {arr.min():.4g} .. {arr.max():.4g}")
+    for key in ("corner", "temp_C", "trials_per_point", "dt_thermal_s", "model_sha256", "date", "command"):
+        print(f"{key}: {lut.provenance.get(key)}")
+    print(f"versions: {lut.provenance.get('versions')}")
+    if args.plot:
+        print(f"plot: {plot_lut(lut, args.plot)}")
+
+
+def cmd_lut_validate(args) -> None:
+    from .lut import Lut
+    from .lut_build import validate_trng_lut
+
+    lut = Lut.load(args.file, kind="trng")
+    rows = validate_trng_lut(lut, args.points, args.trials, args.seed, args.jobs)
+    print(f"{'v_write (V)':>11} {'t_pulse (ns)':>12} {'P LUT':>7} {'P SPICE':>8} {'99% CI':>17}  inside")
+    for r in rows:
+        print(f"{r['v_write_V']:11.4f} {r['t_pulse_s'] * 1e9:12.3f} {r['p_lut']:7.3f} {r['p_spice']:8.3f} "
+              f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  {'yes' if r['inside'] else 'NO'}")
+    inside = sum(r["inside"] for r in rows)
+    verdict = "PASS" if inside >= 0.95 * len(rows) else "FAIL"
+    print(f"{inside}/{len(rows)} points inside the 99 % binomial interval of fresh SPICE trials: {verdict}")
+    if verdict == "FAIL":
+        raise SystemExit(1)
 
 
 def cmd_demo(args) -> None:
@@ -151,6 +195,29 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sw)
     sw.set_defaults(func=cmd_spice_switching)
 
+    lut = sub.add_parser("lut", help="lookup tables from SPICE").add_subparsers(dest="lut_command", required=True)
+    build = lut.add_parser("build", help="sweep SPICE and write a LUT file")
+    build.add_argument("--kind", default="trng", help="trng (read/write follow with the crossbar sweeps)")
+    build.add_argument("--corner", default="tt")
+    build.add_argument("--temp", type=float, default=27.0, help="temperature in C")
+    build.add_argument("--trials", type=int, default=128, help="SPICE trials per grid point")
+    build.add_argument("--jobs", type=int, default=2, help="local worker processes")
+    build.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (workers with --nthreads 1)")
+    build.add_argument("--cache", type=Path, default=Path(".vcma_cache"), help="per-point cache; reruns resume")
+    build.add_argument("--out", type=Path, required=True)
+    build.set_defaults(func=cmd_lut_build)
+    show = lut.add_parser("show", help="axes, provenance and plots of a LUT")
+    show.add_argument("file", type=Path)
+    show.add_argument("--plot", type=Path)
+    show.set_defaults(func=cmd_lut_show)
+    val = lut.add_parser("validate", help="compare a LUT with fresh SPICE runs off its grid")
+    val.add_argument("file", type=Path)
+    val.add_argument("--points", type=int, default=8)
+    val.add_argument("--trials", type=int, default=128)
+    val.add_argument("--seed", type=int, default=12345)
+    val.add_argument("--jobs", type=int, default=2)
+    val.set_defaults(func=cmd_lut_validate)
+
     demo = sub.add_parser("demo", help="the main job: switching, TRNG cell, digits with its noise, report")
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.add_argument("--images", type=int, default=256, help="images per noise source")
@@ -170,11 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     from compact_models import CardError
 
     from .deck import NetlistError
+    from .lut import LutError
     from .spice import SpiceError
 
     try:
         args.func(args)
-    except (NetlistError, SpiceError, CardError, ValueError, FileNotFoundError) as err:
+    except (NetlistError, SpiceError, CardError, LutError, ValueError, FileNotFoundError) as err:
         print(f"vcma: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -77,3 +77,29 @@ def plot_switching_curve(x: Sequence[float], probs: Sequence[Proportion], xlabel
     ax.grid(alpha=0.3)
     ax.legend()
     return _save(fig, out)
+
+
+def plot_lut(lut, out: str | Path) -> Path:
+    """A trng LUT: switching curves with confidence bands per pulse width, a heat map, and energy."""
+    v = lut.axis("v_write_V")
+    t = lut.axis("t_pulse_s")
+    p = lut.variables["p_switch"][2]
+    lo, hi = lut.variables["p_switch_ci_low"][2], lut.variables["p_switch_ci_high"][2]
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+    for j, tj in enumerate(t):
+        ax[0].plot(v, p[:, j], "o-", ms=3, label=f"{tj * 1e9:.2f} ns")
+        ax[0].fill_between(v, lo[:, j], hi[:, j], alpha=0.15)
+    ax[0].set_xlabel("write amplitude (V)")
+    ax[0].set_ylabel("P(switch), 95 % CI")
+    ax[0].legend(fontsize=7)
+    im = ax[1].pcolormesh(t * 1e9, v, p, shading="nearest", vmin=0, vmax=1, cmap="viridis")
+    fig.colorbar(im, ax=ax[1], label="P(switch)")
+    ax[1].set_xlabel("pulse width (ns)")
+    ax[1].set_ylabel("write amplitude (V)")
+    ax[2].plot(v, lut.variables["energy_per_bit_J"][2] * 1e15, "o-")
+    ax[2].set_xlabel("write amplitude (V)")
+    ax[2].set_ylabel("TRNG cell energy per bit (fJ)")
+    for a in ax:
+        a.grid(alpha=0.3)
+    fig.suptitle(f"trng LUT: corner {lut.provenance.get('corner')}, {lut.provenance.get('temp_C')} C")
+    return _save(fig, out)

@@ -1,0 +1,146 @@
+"""Lookup tables: values on named axes with units, trial counts, confidence intervals and provenance.
+
+File format (schema 1): one ``.npz`` (no pickles) holding every array under its name plus
+``__meta__``, a JSON string with ``schema``, ``kind``, the axes (name, unit; values are
+the arrays ``axis:<name>``), the variables (unit and the axes they span) and the
+provenance (model card, corner, temperature, netlist and model sha256, ngspice and
+package versions, seeds, trials, date, command line). Loading refuses a file that is
+missing, truncated or corrupted, of another schema or model version, or holds NaNs,
+each with a message naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+import numpy as np
+from scipy.interpolate import RegularGridInterpolator
+
+from compact_models.render import NETLIST_DIR
+
+SCHEMA_VERSION = 1
+LutKind = Literal["trng", "read", "write"]
+LUT_KINDS: tuple[str, ...] = get_args(LutKind)
+
+
+class LutError(ValueError):
+    """A LUT file or query that cannot be used (names the file, axis or variable)."""
+
+
+def model_sha256() -> str:
+    """Hash of the compact model netlist: a LUT made with another model is refused."""
+    return hashlib.sha256((NETLIST_DIR / "vcma_mtj.lib").read_bytes()).hexdigest()
+
+
+@dataclass
+class Lut:
+    """Values on a rectilinear grid. ``variables[name] = (unit, axes, array)``."""
+
+    kind: str
+    axes: dict[str, tuple[str, np.ndarray]]
+    variables: dict[str, tuple[str, tuple[str, ...], np.ndarray]]
+    provenance: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in LUT_KINDS:
+            raise LutError(f"unknown LUT kind '{self.kind}'; known: {list(LUT_KINDS)}")
+        for name, (unit, values) in self.axes.items():
+            values = np.asarray(values, dtype=float)
+            if values.ndim != 1 or len(values) < 2 or np.any(np.diff(values) <= 0):
+                raise LutError(f"axis '{name}' must be strictly increasing with >= 2 points")
+            self.axes[name] = (unit, values)
+        for var, (unit, var_axes, arr) in self.variables.items():
+            arr = np.asarray(arr, dtype=float)
+            unknown = [a for a in var_axes if a not in self.axes]
+            if unknown:
+                raise LutError(f"variable '{var}' spans unknown axes {unknown}")
+            shape = tuple(len(self.axes[a][1]) for a in var_axes)
+            if arr.shape != shape:
+                raise LutError(f"variable '{var}' has shape {arr.shape}, its axes {var_axes} need {shape}")
+            if np.isnan(arr).any():
+                raise LutError(f"variable '{var}' holds NaN at {np.argwhere(np.isnan(arr))[:3].tolist()}")
+            self.variables[var] = (unit, tuple(var_axes), arr)
+
+    # Queries ------------------------------------------------------------------
+    def axis(self, name: str) -> np.ndarray:
+        if name not in self.axes:
+            raise LutError(f"LUT has no axis '{name}'; axes: {list(self.axes)}")
+        return self.axes[name][1]
+
+    def interp(self, var: str, **coords) -> np.ndarray:
+        """Multilinear interpolation of ``var``; coordinates outside the grid are refused."""
+        if var not in self.variables:
+            raise LutError(f"LUT has no variable '{var}'; variables: {list(self.variables)}")
+        _, var_axes, arr = self.variables[var]
+        missing = [a for a in var_axes if a not in coords]
+        if missing:
+            raise LutError(f"'{var}' needs coordinates {list(var_axes)}; missing {missing}")
+        grid = [self.axes[a][1] for a in var_axes]
+        pts = np.broadcast_arrays(*[np.asarray(coords[a], dtype=float) for a in var_axes])
+        for a, g, p in zip(var_axes, grid, pts):
+            if np.any(p < g[0]) or np.any(p > g[-1]):
+                raise LutError(f"{a} = {p.min():g}..{p.max():g} is outside the LUT range "
+                               f"[{g[0]:g}, {g[-1]:g}] {self.axes[a][0]}; extrapolation is refused")
+        f = RegularGridInterpolator(grid, arr, method="linear")
+        return f(np.stack([p.ravel() for p in pts], axis=-1)).reshape(pts[0].shape)
+
+    # Files ----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        meta = {"schema": SCHEMA_VERSION, "kind": self.kind,
+                "axes": {n: u for n, (u, _) in self.axes.items()},
+                "variables": {n: {"unit": u, "axes": list(a)} for n, (u, a, _) in self.variables.items()},
+                "provenance": self.provenance}
+        arrays = {f"axis:{n}": v for n, (_, v) in self.axes.items()}
+        arrays.update({f"var:{n}": arr for n, (_, _, arr) in self.variables.items()})
+        buf = io.BytesIO()
+        np.savez_compressed(buf, __meta__=np.array(json.dumps(meta, default=_jsonable)), **arrays)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        tmp.write_bytes(buf.getvalue())
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, kind: str | None = None, check_model: bool = True) -> "Lut":
+        path = Path(path)
+        if not path.is_file():
+            raise LutError(f"LUT file not found: {path}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["__meta__"]))
+                arrays = {k: z[k] for k in z.files if k != "__meta__"}
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, json.JSONDecodeError) as err:
+            raise LutError(f"{path}: not a readable LUT file (truncated or corrupted?): {err}") from None
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise LutError(f"{path}: LUT schema {meta.get('schema')!r}, this toolkit reads schema {SCHEMA_VERSION}")
+        if kind is not None and meta.get("kind") != kind:
+            raise LutError(f"{path}: a '{meta.get('kind')}' LUT where a '{kind}' LUT is needed")
+        prov = meta.get("provenance", {})
+        if check_model and prov.get("model_sha256") not in (None, model_sha256()):
+            raise LutError(f"{path}: built with another compact model (sha256 {prov.get('model_sha256', '')[:12]}...,"
+                           f" current {model_sha256()[:12]}...); rebuild it with `vcma lut build`")
+        try:
+            axes = {n: (u, arrays[f"axis:{n}"]) for n, u in meta["axes"].items()}
+            variables = {n: (v["unit"], tuple(v["axes"]), arrays[f"var:{n}"]) for n, v in meta["variables"].items()}
+        except KeyError as err:
+            raise LutError(f"{path}: LUT is missing array {err}") from None
+        try:
+            return cls(meta["kind"], axes, variables, prov)
+        except LutError as err:
+            raise LutError(f"{path}: {err}") from None
+
+
+def _jsonable(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(x)}")

@@ -1,0 +1,123 @@
+"""Build, show and validate lookup tables from SPICE.
+
+The ``trng`` LUT holds the switching probability of one write pulse, P(P -> AP), over write
+amplitude and pulse width (with trial counts and 95 % Clopper-Pearson bounds), and the
+TRNG cell's supply energy per bit over write amplitude, for one corner and temperature.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+import sys
+import zlib
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from compact_models import mtj_card
+
+from .lut import Lut, LutError, model_sha256
+from .stats import Proportion
+from .sweep import run_points
+from .switching import SWEEP_DT_THERMAL_S, final_mz
+from .trng import run_trng
+
+ENERGY_CYCLES = 4
+
+
+def trng_axes(corner: str, temp_C: float) -> dict[str, np.ndarray]:
+    """The grid: amplitudes 0.55-0.95 of the card's cancel voltage (30 mV steps on tt), 0.3-0.8 ns."""
+    vc = mtj_card(corner, temp_C + 273.15).v_cancel()
+    return {"v_write_V": np.round(np.linspace(0.55, 0.95, 17) * vc, 4),
+            "t_pulse_s": np.round(np.linspace(0.3e-9, 0.8e-9, 6), 13)}
+
+
+def point_seed(*values) -> int:
+    """A reproducible ngspice seed per grid point (CRC32 of its coordinates)."""
+    return 1 + zlib.crc32(repr(tuple(round(float(v), 15) if not isinstance(v, str) else v for v in values)).encode()) % (2**30)
+
+
+def switching_point(v_write_V: float, t_pulse_s: float, trials: int, seed: int, corner: str, temp_C: float) -> dict:
+    mz = final_mz(v_write_V, t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C)
+    return {"k": int(np.sum(mz < 0)), "n": int(len(mz))}
+
+
+def energy_point(v_write_V: float, seed: int, corner: str, temp_C: float) -> dict:
+    run = run_trng(ENERGY_CYCLES, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C)
+    return {"energy_per_bit_J": run.energy_per_bit_J, "cycle_time_s": run.cycle_time_s}
+
+
+def _versions() -> dict:
+    from .spice import ngspice_version
+
+    out = {"ngspice": ngspice_version(), "python": platform.python_version()}
+    for pkg in ("vcma-cosim", "numpy", "PySpice"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, n_jobs: int = 2,
+                   scheduler: str | None = None, cache_dir: str | Path | None = None,
+                   axes: dict[str, np.ndarray] | None = None) -> Lut:
+    """Sweep the switching probability and cell energy for one corner and temperature."""
+    if trials < 1:
+        raise ValueError(f"trials must be >= 1, got {trials}")
+    card = mtj_card(corner, temp_C + 273.15)  # validates corner and temperature
+    axes = axes or trng_axes(corner, temp_C)
+    vs, ts = axes["v_write_V"], axes["t_pulse_s"]
+    points = [dict(v_write_V=float(v), t_pulse_s=float(t), trials=trials, seed=point_seed(v, t, corner, temp_C),
+                   corner=corner, temp_C=temp_C) for v in vs for t in ts]
+    res = run_points(switching_point, points, cache_dir, n_jobs, scheduler, desc=f"trng LUT {corner} {temp_C:g}C")
+    energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C)
+                  for v in vs]
+    energy = run_points(energy_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
+    k = np.array([r["k"] for r in res], dtype=float).reshape(len(vs), len(ts))
+    n = np.array([r["n"] for r in res], dtype=float).reshape(len(vs), len(ts))
+    ci = np.array([Proportion(int(a), int(b)).ci for a, b in zip(k.ravel(), n.ravel())]).reshape(len(vs), len(ts), 2)
+    grid = ("v_write_V", "t_pulse_s")
+    return Lut("trng", {"v_write_V": ("V", vs), "t_pulse_s": ("s", ts)}, {
+        "p_switch": ("1", grid, k / n),
+        "p_switch_ci_low": ("1", grid, ci[..., 0]),
+        "p_switch_ci_high": ("1", grid, ci[..., 1]),
+        "trials": ("1", grid, n),
+        "energy_per_bit_J": ("J", ("v_write_V",), np.array([e["energy_per_bit_J"] for e in energy])),
+    }, {
+        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
+        "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],
+        "dt_thermal_s": SWEEP_DT_THERMAL_S, "trials_per_point": trials, "ci": "95 % Clopper-Pearson",
+        "seeds": "point_seed(v, t, corner, temp_C) = 1 + crc32(repr(coords)) mod 2^30; batch i uses seed + i",
+        "cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": ENERGY_CYCLES,
+        "versions": _versions(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+    })
+
+
+def validate_trng_lut(lut: Lut, n_points: int = 8, trials: int = 128, seed: int = 12345, n_jobs: int = 2,
+                      level: float = 0.99) -> list[dict]:
+    """Fresh SPICE trials at random off-grid points against the LUT's interpolation."""
+    rng = np.random.default_rng(seed)
+    vs, ts = lut.axis("v_write_V"), lut.axis("t_pulse_s")
+    corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
+    rows = []
+    for _ in range(n_points):
+        i, j = rng.integers(0, len(vs) - 1), rng.integers(0, len(ts) - 1)
+        v = float(vs[i] + rng.uniform(0.2, 0.8) * (vs[i + 1] - vs[i]))
+        t = float(ts[j] + rng.uniform(0.2, 0.8) * (ts[j + 1] - ts[j]))
+        mz = final_mz(v, t, trials, seed=point_seed(v, t, "validate", seed), corner=corner, temp_C=temp_C,
+                      n_jobs=n_jobs)
+        fresh = Proportion(int(np.sum(mz < 0)), trials, level)
+        p_lut = float(lut.interp("p_switch", v_write_V=v, t_pulse_s=t))
+        lo, hi = fresh.ci
+        rows.append({"v_write_V": v, "t_pulse_s": t, "p_lut": p_lut, "p_spice": fresh.p, "ci_low": lo,
+                     "ci_high": hi, "inside": bool(lo <= p_lut <= hi)})
+    return rows
+
+
+def check_kind(kind: str) -> None:
+    if kind != "trng":
+        raise LutError(f"LUT kind '{kind}' is not built yet (needs the crossbar read/write sweeps); available: ['trng']")
