@@ -100,6 +100,104 @@ def cmd_spice_switching(args) -> None:
         print(f"plot: {out}")
 
 
+def _crossbar_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rows", type=int, default=16)
+    p.add_argument("--cols", type=int, default=16)
+    p.add_argument("--trials", type=int, default=32, help="stochastic trials per probability / Monte Carlo draws")
+    p.add_argument("--model-lib", type=Path, help="a PDK model library replacing the shipped CMOS card")
+    p.add_argument("--model-corner", help="section of --model-lib to use (default: --corner)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a crossbar/card value")
+    p.add_argument("--out", type=Path, default=Path("out/crossbar"), help="folder for plots")
+    p.add_argument("--netlist-out", type=Path, help="also write the rendered netlist here")
+    p.add_argument("--jobs", type=int, default=2)
+    _common(p)
+
+
+def _model_corner(args):
+    return (args.model_corner or args.corner) if args.model_lib is not None else None
+
+
+def cmd_spice_crossbar_read(args) -> None:
+    from .crossbar import check_inputs, crossbar_read, monte_carlo_read, read_disturb
+    from .crossbar_plots import plot_disturb_vs_position, plot_margin_map, plot_read_current_hist
+    from .netlist_gen import render_crossbar_read
+
+    check_inputs(args.rows, args.cols, args.corner, args.model_lib, _model_corner(args))
+    if args.netlist_out:
+        args.netlist_out.write_text(render_crossbar_read(args.rows, args.cols, args.sense_amp))
+        print(f"netlist: {args.netlist_out}")
+    r = crossbar_read(args.rows, args.cols, args.corner, args.temp, args.sense_amp, _parse_params(args.param),
+                      args.backend, args.model_lib, _model_corner(args), n_jobs=args.jobs)
+    print(f"crossbar read {args.rows} x {args.cols}, {args.sense_amp} SA, corner {args.corner}, {args.temp:g} C "
+          f"(SPICE {r.runtime_s:.1f} s)")
+    print(f"{'row':>4} {'col':>4} {'I_P uA':>8} {'I_AP uA':>8} {'mrg_P mV':>9} {'mrg_AP mV':>9} {'window mV':>9} "
+          f"{'dec ok':>6} {'lat ps':>7}")
+    picks = sorted({(0, 0), (0, args.cols - 1), (args.rows - 1, 0), (args.rows - 1, args.cols - 1),
+                    (args.rows // 2, args.cols // 2)})
+    for i, j in picks:
+        print(f"{i:4d} {j:4d} {r.i_read_A[0, i, j] * 1e6:8.3f} {r.i_read_A[1, i, j] * 1e6:8.3f} "
+              f"{r.margin_V[0, i, j] * 1e3:9.2f} {r.margin_V[1, i, j] * 1e3:9.2f} {r.signal_V[i, j] * 1e3:9.2f} "
+              f"{str(bool(r.correct[:, i, j].all())):>6} {np.nanmax(r.latency_s[:, i, j]) * 1e12:7.0f}")
+    worst, pos = r.worst_margin
+    print(f"all decisions correct: {bool(r.correct.all())}   worst-case margin {worst * 1e3:.2f} mV at {pos}")
+    print(f"energy per row read {r.energy_per_read_J * 1e15:.1f} fJ ({r.energy_per_bit_J * 1e15:.2f} fJ/bit), "
+          f"read latency {r.latency_max_s * 1e9:.3f} ns, cycle {r.t_read_s * 1e9:.2f} ns")
+    vmax = float(np.nanmax(r.v_bl_V))
+    dist = read_disturb(vmax, r.card.t_read_s, args.trials, seed=args.seed, corner=args.corner, temp_C=args.temp,
+                        n_jobs=args.jobs, backend=args.backend)
+    for name, q in dist.items():
+        print(f"read disturb {name} at {vmax:.3f} V, {r.card.t_read_s * 1e9:.2f} ns: {q}")
+    mc_rows, mc_cols = min(args.rows, 8), min(args.cols, 8)
+    mc = monte_carlo_read(mc_rows, mc_cols, max(1, args.trials // 16), args.seed, args.corner, args.temp,
+                          args.sense_amp, _parse_params(args.param), args.backend, args.model_lib,
+                          _model_corner(args), n_jobs=args.jobs)
+    print(f"Monte Carlo sense error rate ({mc_rows} x {mc_cols} arrays, seed {args.seed}): {mc.sense_error_rate}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"plot: {plot_margin_map(r.margin_min_V, args.out / 'read_margin_map.png')}")
+    i = mc.i_read_A
+    print(f"plot: {plot_read_current_hist(i[0], i[1], args.out / 'read_current_hist.png')}")
+    print(f"plot: {plot_disturb_vs_position(list(dist), list(dist.values()), args.out / 'read_disturb.png')}")
+
+
+def cmd_spice_crossbar_write(args) -> None:
+    from .crossbar import check_inputs, crossbar_write, monte_carlo_write, write_probabilities
+    from .crossbar_plots import plot_disturb_vs_position, plot_margin_map
+    from .netlist_gen import render_crossbar_write
+
+    check_inputs(args.rows, args.cols, args.corner, args.model_lib, _model_corner(args))
+    from compact_models.crossbar import check_scheme
+
+    check_scheme(args.scheme)
+    if args.netlist_out:
+        args.netlist_out.write_text(render_crossbar_write(args.rows, args.cols, args.scheme))
+        print(f"netlist: {args.netlist_out}")
+    w = crossbar_write(args.rows, args.cols, args.scheme, None, args.corner, args.temp, _parse_params(args.param),
+                       args.seed, args.backend, args.model_lib, _model_corner(args))
+    sr, sc = w.sel
+    print(f"crossbar write {args.rows} x {args.cols}, scheme {args.scheme}, selected {w.sel}, corner {args.corner}, "
+          f"{args.temp:g} C (SPICE {w.runtime_s:.1f} s)")
+    print(f"{'cell':>16} {'stack V':>8} {'MTJ V':>8} {'peak V':>8}")
+    rows = [("selected", w.sel), ("row-sharing near", (sr, 0)), ("column-sharing near", (0, sc))]
+    for name, p in rows:
+        print(f"{name:>16} {w.v_stack_V[p]:8.3f} {w.v_mtj_V[p]:8.3f} {w.v_peak_V[p]:8.3f}")
+    print(f"half-select fraction promised {w.fraction_promised:.3f} of {w.card.v_write_V:g} V = "
+          f"{w.fraction_promised * w.card.v_write_V:.3f} V")
+    print(f"energy per write {w.energy_J * 1e15:.1f} fJ, latency {w.latency_s * 1e9:.3f} ns, "
+          f"in-array selected cell final m_z {w.mz_sel:+.2f}")
+    probs = write_probabilities(w, args.trials, args.seed, args.jobs, args.backend)
+    for name, q in probs.items():
+        print(f"{name:>24}: {q}")
+    wer = monte_carlo_write(args.rows, args.cols, args.trials, args.seed, args.corner, args.temp,
+                            params=_parse_params(args.param), backend=args.backend, n_jobs=args.jobs,
+                            model_lib=args.model_lib, model_corner=_model_corner(args))
+    print(f"Monte Carlo write error rate (seed {args.seed}): {wer}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"plot: {plot_margin_map(w.v_mtj_V, args.out / 'write_vmtj_map.png', 'MTJ voltage during the write')}")
+    v = [w.v_mtj_V[w.sel], max(w.v_mtj_V[p] for p in w.row_sharing() or [w.sel]),
+         max(w.v_mtj_V[p] for p in w.col_sharing() or [w.sel])]
+    print(f"plot: {plot_disturb_vs_position(list(probs), list(probs.values()), args.out / 'write_disturb.png', v)}")
+
+
 def cmd_cards_render(args) -> None:
     from compact_models.render import write_default_cards
 
@@ -151,6 +249,45 @@ def cmd_lut_validate(args) -> None:
     print(f"{inside}/{len(rows)} points inside the 99 % binomial interval of fresh SPICE trials: {verdict}")
     if verdict == "FAIL":
         raise SystemExit(1)
+
+
+def cmd_emulate(args) -> None:
+    import torch
+
+    from .emulator import MtjNoise, TrngArrayEmulator
+    from .lut import Lut
+    from .plots import plot_emulation
+
+    lut = Lut.load(args.lut, kind="trng")
+    emu = TrngArrayEmulator(lut, args.rows, args.cols, _si(args.v_write) if args.v_write else None,
+                            _si(args.t_pulse), args.chip_seed, not args.no_variation)
+    bits = emu.cycles(args.cycles, torch.Generator().manual_seed(args.seed))
+    p = emu.p_one.numpy()
+    print(f"array {args.rows} x {args.cols}, v_write {emu.v_write_V:.4f} V, t_pulse {emu.t_pulse_s * 1e9:.3f} ns")
+    print(f"P(1): LUT mean {p.mean():.4f} (cells {p.min():.3f} .. {p.max():.3f}); emulated {bits.float().mean():.4f}")
+    print(f"energy/bit {emu.energy_per_bit_J * 1e15:.2f} fJ; cycle {emu.time_per_cycle_s * 1e9:.2f} ns; "
+          f"{bits.numel()} bits")
+    if args.out:
+        np.save(args.out, bits.numpy())
+        print(f"bits: {args.out}")
+    if args.plot:
+        gauss = MtjNoise(emu).randn((20000,), generator=torch.Generator().manual_seed(args.seed))
+        print(f"plot: {plot_emulation(bits.numpy(), p, gauss.numpy(), args.plot)}")
+
+
+def cmd_trng_report(args) -> None:
+    from .nist import bias_and_serial_correlation, run_all
+
+    bits = np.load(args.bits).reshape(-1) if str(args.bits).endswith(".npy") else np.loadtxt(args.bits).reshape(-1)
+    b = bias_and_serial_correlation(bits)
+    print(f"{b.n_bits} bits; fraction of ones {b.ones_fraction:.5f} (99 % CI {b.ones_ci99[0]:.5f}..{b.ones_ci99[1]:.5f}); "
+          f"lag-1 correlation {b.serial_corr_lag1:+.5f} (99 % bound {b.serial_corr_bound99:.5f})")
+    failed = 0
+    for r in run_all(bits):
+        p = ", ".join(f"{x:.6f}" for x in r.p_values)
+        failed += not r.passed
+        print(f"{r.name:28s} p = {p:30s} {'pass' if r.passed else 'FAIL'}")
+    print("all tests passed" if not failed else f"{failed} test(s) failed")
 
 
 def cmd_demo(args) -> None:
@@ -217,6 +354,34 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--seed", type=int, default=12345)
     val.add_argument("--jobs", type=int, default=2)
     val.set_defaults(func=cmd_lut_validate)
+
+    xr = spice.add_parser("crossbar-read", help="crossbar read: margins, decisions, disturb, energy, Monte Carlo")
+    xr.add_argument("--sense-amp", default="latch", help="latch (voltage mode) or current (current mode)")
+    _crossbar_common(xr)
+    xr.set_defaults(func=cmd_spice_crossbar_read)
+
+    xw = spice.add_parser("crossbar-write", help="crossbar write: delivered voltages, switching, half-select disturb")
+    xw.add_argument("--scheme", default="v2", help="biasing scheme: v2 (V/2) or v3 (V/3)")
+    _crossbar_common(xw)
+    xw.set_defaults(func=cmd_spice_crossbar_write)
+
+    emu = sub.add_parser("emulate", help="emulate a TRNG array from a trng LUT")
+    emu.add_argument("--lut", type=Path, required=True)
+    emu.add_argument("--rows", type=int, default=16)
+    emu.add_argument("--cols", type=int, default=16)
+    emu.add_argument("--cycles", type=int, default=1000)
+    emu.add_argument("--v-write", help="write amplitude, V (default: calibrated to P(1) = 0.5)")
+    emu.add_argument("--t-pulse", default="0.5n")
+    emu.add_argument("--seed", type=int, default=1)
+    emu.add_argument("--chip-seed", type=int, default=0, help="seed of the cell-to-cell variation draw")
+    emu.add_argument("--no-variation", action="store_true")
+    emu.add_argument("--out", type=Path, help="save bits (.npy, shape cycles x rows x cols)")
+    emu.add_argument("--plot", type=Path)
+    emu.set_defaults(func=cmd_emulate)
+    trng_cmd = sub.add_parser("trng", help="bitstream analysis").add_subparsers(dest="trng_command", required=True)
+    rep = trng_cmd.add_parser("report", help="bias, serial correlation and NIST SP 800-22 tests of a bitstream")
+    rep.add_argument("bits", type=Path, help=".npy or text file of 0/1")
+    rep.set_defaults(func=cmd_trng_report)
 
     demo = sub.add_parser("demo", help="the main job: switching, TRNG cell, digits with its noise, report")
     demo.add_argument("--out", type=Path, default=Path("out/demo"))

@@ -103,3 +103,21 @@ def plot_lut(lut, out: str | Path) -> Path:
         a.grid(alpha=0.3)
     fig.suptitle(f"trng LUT: corner {lut.provenance.get('corner')}, {lut.provenance.get('temp_C')} C")
     return _save(fig, out)
+
+
+def plot_emulation(bits: np.ndarray, p_one: np.ndarray, gauss: np.ndarray, out: str | Path) -> Path:
+    """Emulated array: one cycle's bit map, P(1) per cell, and Gaussian samples against N(0, 1)."""
+    from scipy.stats import norm
+
+    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+    ax[0].imshow(bits[0], cmap="gray_r", interpolation="nearest")
+    ax[0].set_title("bits, first cycle")
+    im = ax[1].imshow(p_one, cmap="coolwarm", vmin=0, vmax=1, interpolation="nearest")
+    fig.colorbar(im, ax=ax[1], label="P(1)")
+    ax[1].set_title("P(1) per cell (variation, calibration)")
+    x = np.linspace(-4, 4, 200)
+    ax[2].hist(gauss, bins=80, density=True, alpha=0.6, label="emulated samples")
+    ax[2].plot(x, norm.pdf(x), "k", label="N(0, 1)")
+    ax[2].legend()
+    ax[2].set_title("bits -> Gaussian")
+    return _save(fig, out)
