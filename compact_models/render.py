@@ -42,3 +42,21 @@ def write_default_cards(netlist_dir: Path = NETLIST_DIR) -> list[Path]:
         write_atomic(netlist_dir / rel, text)
         written.append(netlist_dir / rel)
     return written
+
+
+CROSSBAR_CARD_FILE = "cards/crossbar_card.inc"
+
+
+def crossbar_card_texts() -> dict[str, str]:
+    """The shipped crossbar card include (wire parasitics, drivers, operating points)."""
+    from .crossbar import CrossbarCard
+
+    return {CROSSBAR_CARD_FILE: CrossbarCard().render_params("Crossbar card: wires per cell pitch, drivers, timing")}
+
+
+def write_crossbar_cards(netlist_dir: Path = NETLIST_DIR) -> list[Path]:
+    written = []
+    for rel, text in crossbar_card_texts().items():
+        write_atomic(netlist_dir / rel, text)
+        written.append(netlist_dir / rel)
+    return written

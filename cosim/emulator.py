@@ -59,7 +59,7 @@ class TrngArrayEmulator:
         p = p * (1 - sense_error_rate) + (1 - p) * sense_error_rate
         self.device = torch.device(device)
         self.p_one = torch.as_tensor(p, dtype=torch.float32, device=self.device)
-        self.energy_per_bit_J = float(lut.interp("energy_per_bit_J", v_write_V=self.v_write_V))
+        self.energy_per_bit_J = float(lut.interp("energy_per_bit_J", v_energy_V=self.v_write_V))
         self.time_per_cycle_s = float(lut.provenance.get("cycle_time_s", 3e-9))
 
     @staticmethod

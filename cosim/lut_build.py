@@ -2,7 +2,8 @@
 
 The ``trng`` LUT holds the switching probability of one write pulse, P(P -> AP), over write
 amplitude and pulse width (with trial counts and 95 % Clopper-Pearson bounds), and the
-TRNG cell's supply energy per bit over write amplitude, for one corner and temperature.
+TRNG cell's supply energy per bit over write amplitude (its own, coarser axis ``v_energy_V``),
+for one corner and temperature.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from .switching import SWEEP_DT_THERMAL_S, final_mz
 from .trng import run_trng
 
 ENERGY_CYCLES = 4
+ENERGY_POINTS = 3
+"""The cell energy is smooth in amplitude: full TRNG-cell runs at 3 amplitudes (axis v_energy_V)."""
 
 
 def trng_axes(corner: str, temp_C: float) -> dict[str, np.ndarray]:
@@ -73,19 +76,20 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
     points = [dict(v_write_V=float(v), t_pulse_s=float(t), trials=trials, seed=point_seed(v, t, corner, temp_C),
                    corner=corner, temp_C=temp_C) for v in vs for t in ts]
     res = run_points(switching_point, points, cache_dir, n_jobs, scheduler, desc=f"trng LUT {corner} {temp_C:g}C")
+    v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]
     energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C)
-                  for v in vs]
+                  for v in v_energy]
     energy = run_points(energy_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
     k = np.array([r["k"] for r in res], dtype=float).reshape(len(vs), len(ts))
     n = np.array([r["n"] for r in res], dtype=float).reshape(len(vs), len(ts))
     ci = np.array([Proportion(int(a), int(b)).ci for a, b in zip(k.ravel(), n.ravel())]).reshape(len(vs), len(ts), 2)
     grid = ("v_write_V", "t_pulse_s")
-    return Lut("trng", {"v_write_V": ("V", vs), "t_pulse_s": ("s", ts)}, {
+    return Lut("trng", {"v_write_V": ("V", vs), "t_pulse_s": ("s", ts), "v_energy_V": ("V", v_energy)}, {
         "p_switch": ("1", grid, k / n),
         "p_switch_ci_low": ("1", grid, ci[..., 0]),
         "p_switch_ci_high": ("1", grid, ci[..., 1]),
         "trials": ("1", grid, n),
-        "energy_per_bit_J": ("J", ("v_write_V",), np.array([e["energy_per_bit_J"] for e in energy])),
+        "energy_per_bit_J": ("J", ("v_energy_V",), np.array([e["energy_per_bit_J"] for e in energy])),
     }, {
         "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
         "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],

@@ -96,7 +96,7 @@ def plot_lut(lut, out: str | Path) -> Path:
     fig.colorbar(im, ax=ax[1], label="P(switch)")
     ax[1].set_xlabel("pulse width (ns)")
     ax[1].set_ylabel("write amplitude (V)")
-    ax[2].plot(v, lut.variables["energy_per_bit_J"][2] * 1e15, "o-")
+    ax[2].plot(lut.axis("v_energy_V"), lut.variables["energy_per_bit_J"][2] * 1e15, "o-")
     ax[2].set_xlabel("write amplitude (V)")
     ax[2].set_ylabel("TRNG cell energy per bit (fJ)")
     for a in ax:

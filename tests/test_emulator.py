@@ -12,8 +12,8 @@ def lut():
     v = np.linspace(0.6, 1.0, 9)
     t = np.array([0.4e-9, 0.6e-9])
     p = np.clip((v[:, None] - 0.7) / 0.2, 0, 1) * np.ones((1, 2))
-    return Lut("trng", {"v_write_V": ("V", v), "t_pulse_s": ("s", t)},
-               {"p_switch": ("1", ("v_write_V", "t_pulse_s"), p), "energy_per_bit_J": ("J", ("v_write_V",), v * 1e-14)},
+    return Lut("trng", {"v_write_V": ("V", v), "t_pulse_s": ("s", t), "v_energy_V": ("V", v)},
+               {"p_switch": ("1", ("v_write_V", "t_pulse_s"), p), "energy_per_bit_J": ("J", ("v_energy_V",), v * 1e-14)},
                {"corner": "tt", "temp_C": 27.0, "cycle_time_s": 3e-9})
 
 
