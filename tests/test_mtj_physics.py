@@ -116,3 +116,17 @@ def test_thermal_equilibrium_boltzmann_variance(tmp_path, lib_path):
     volume = math.pi * c.diameter_m ** 2 / 4 * c.t_fl_m
     expected = KB * T_K / (MU0 * c.ms_A_per_m * hk * volume)
     assert var == pytest.approx(expected, rel=0.15)
+
+
+def test_static_model_has_the_same_iv_as_the_held_dynamic_model(tmp_path, netlist_dir):
+    """VCMA_MTJ_STATIC (array bulk cells) repeats the junction law: it must match VCMA_MTJ hold=1."""
+    path = tmp_path / "static.cir"
+    path.write_text(f"* static vs dynamic\n.include {netlist_dir}/vcma_mtj.lib\n.include {netlist_dir}/vcma_mtj_static.lib\n"
+                    "Vb b 0 0\nV1 b d1 0\nV2 b s1 0\nV3 b d2 0\nV4 b s2 0\n"
+                    "XD1 d1 0 VCMA_MTJ noise=0 hold=1 mz0=1\nXS1 s1 0 VCMA_MTJ_STATIC mz0=1\n"
+                    "XD2 d2 0 VCMA_MTJ noise=0 hold=1 mz0=-1\nXS2 s2 0 VCMA_MTJ_STATIC mz0=-1\n"
+                    ".dc Vb -1 1 0.1\n.end\n")
+    r = run_netlist(path)
+    assert np.allclose(r["i(v1)"], r["i(v2)"], rtol=1e-9, atol=1e-15)
+    assert np.allclose(r["i(v3)"], r["i(v4)"], rtol=1e-9, atol=1e-15)
+    assert np.max(np.abs(r["i(v1)"])) > 1e-6
