@@ -69,7 +69,7 @@ def evaluate(
         "noise_source": type(noise_source).__name__ if noise_source is not None else "torch.randn",
         "n": n, "seed": seed, "sampler": sampler, "steps": schedule.T if sampler == "ddpm" else steps, "eta": eta,
         "sampling_time_s": t_sample,
-        "fid_vs_heldout": ci["fid"], "fid_ci": {k: ci[k] for k in ("low", "high", "level") if k in ci},
+        "fid_vs_heldout": ci["fid"], "fid_ci": {k: ci[k] for k in ("low", "high", "level", "bias", "boot_std") if k in ci},
         "floor_heldout_vs_train": fid_from_features(f_held_m, f_train), "floor_n": m,
         "classifier_heldout_accuracy": clf_ck["heldout_accuracy"],
         "recognisability": recognisability(clf, images),
