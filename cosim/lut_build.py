@@ -47,8 +47,8 @@ def switching_point(v_write_V: float, t_pulse_s: float, trials: int, seed: int, 
     return {"k": int(np.sum(mz < 0)), "n": int(len(mz))}
 
 
-def energy_point(v_write_V: float, seed: int, corner: str, temp_C: float) -> dict:
-    run = run_trng(ENERGY_CYCLES, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C)
+def energy_point(v_write_V: float, seed: int, corner: str, temp_C: float, cycles: int = ENERGY_CYCLES) -> dict:
+    run = run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C)
     return {"energy_per_bit_J": run.energy_per_bit_J, "cycle_time_s": run.cycle_time_s}
 
 
@@ -66,7 +66,7 @@ def _versions() -> dict:
 
 def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, n_jobs: int = 2,
                    scheduler: str | None = None, cache_dir: str | Path | None = None,
-                   axes: dict[str, np.ndarray] | None = None) -> Lut:
+                   axes: dict[str, np.ndarray] | None = None, energy_cycles: int = ENERGY_CYCLES) -> Lut:
     """Sweep the switching probability and cell energy for one corner and temperature."""
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
@@ -77,8 +77,8 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
                    corner=corner, temp_C=temp_C) for v in vs for t in ts]
     res = run_points(switching_point, points, cache_dir, n_jobs, scheduler, desc=f"trng LUT {corner} {temp_C:g}C")
     v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]
-    energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C)
-                  for v in v_energy]
+    energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C,
+                       **({} if energy_cycles == ENERGY_CYCLES else {"cycles": energy_cycles})) for v in v_energy]
     energy = run_points(energy_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
     k = np.array([r["k"] for r in res], dtype=float).reshape(len(vs), len(ts))
     n = np.array([r["n"] for r in res], dtype=float).reshape(len(vs), len(ts))
@@ -95,7 +95,7 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
         "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],
         "dt_thermal_s": SWEEP_DT_THERMAL_S, "trials_per_point": trials, "ci": "95 % Clopper-Pearson",
         "seeds": "point_seed(v, t, corner, temp_C) = 1 + crc32(repr(coords)) mod 2^30; batch i uses seed + i",
-        "cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": ENERGY_CYCLES,
+        "cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": energy_cycles,
         "versions": _versions(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
     })

@@ -117,9 +117,9 @@ def test_small_lut_matches_fresh_spice_at_held_out_points(tmp_path):
     from cosim.lut_build import build_trng_lut, validate_trng_lut
 
     axes = {"v_write_V": np.array([0.76, 0.80, 0.84, 0.88]), "t_pulse_s": np.array([0.45e-9, 0.55e-9])}
-    lut = build_trng_lut("tt", 27.0, trials=64, n_jobs=2, cache_dir=tmp_path / "cache", axes=axes)
+    lut = build_trng_lut("tt", 27.0, trials=64, n_jobs=2, cache_dir=tmp_path / "cache", axes=axes, energy_cycles=1)
     lut = Lut.load(lut.save(tmp_path / "small.lut.npz"), kind="trng")
     rows = validate_trng_lut(lut, n_points=6, trials=64, n_jobs=2)
     inside = sum(r["inside"] for r in rows)
-    assert inside / len(rows) >= 0.95 or inside >= len(rows) - 0, rows
+    assert inside / len(rows) >= 0.95, rows
     assert np.all(np.diff(lut.variables["p_switch"][2][:, 0]) >= -0.2)  # rises with amplitude, within noise
