@@ -31,10 +31,11 @@ ENERGY_POINTS = 3
 
 
 def trng_axes(corner: str, temp_C: float) -> dict[str, np.ndarray]:
-    """The grid: amplitudes 0.55-0.95 of the card's cancel voltage (30 mV steps on tt), 0.3-0.8 ns."""
+    """The grid: amplitudes 0.55-0.95 of the card's cancel voltage (30 mV steps on tt), 0.40-0.70 ns in 25 ps
+    steps (switching turns on sharply with width near 0.45 ns, so the width axis must be fine)."""
     vc = mtj_card(corner, temp_C + 273.15).v_cancel()
     return {"v_write_V": np.round(np.linspace(0.55, 0.95, 17) * vc, 4),
-            "t_pulse_s": np.round(np.linspace(0.3e-9, 0.8e-9, 6), 13)}
+            "t_pulse_s": np.round(np.linspace(0.4e-9, 0.7e-9, 13), 13)}
 
 
 def point_seed(*values) -> int:
