@@ -182,19 +182,19 @@ def test_mtj_style_subclass_fills_only_the_bit_hook(monkeypatch) -> None:
         def _bits(self, n, generator):
             return (torch.rand(n, generator=generator) < self.p_switch).to(torch.uint8)
 
-    monkeypatch.setattr(ns, "_REGISTRY", dict(ns._REGISTRY))
-    ns.register_noise_source("mtj", BiasedEmulator)
-    assert "mtj" in ns.available_noise_sources()
+    monkeypatch.setattr(ns, "_REGISTRY", dict(ns._REGISTRY))  # the real "mtj" may be registered already
+    ns.register_noise_source("test-mtj", BiasedEmulator)
+    assert "test-mtj" in ns.available_noise_sources()
     with pytest.raises(ValueError, match="already registered"):
-        ns.register_noise_source("mtj", BiasedEmulator)
-    src = make_noise_source("mtj", p_switch=0.5, transform="sum:16", energy_per_bit_J=1e-12, time_per_bit_s=1e-9)
+        ns.register_noise_source("test-mtj", BiasedEmulator)
+    src = make_noise_source("test-mtj", p_switch=0.5, transform="sum:16", energy_per_bit_J=1e-12, time_per_bit_s=1e-9)
     x = src.randn((100, 10), generator=torch.Generator().manual_seed(0))
     assert x.shape == (100, 10) and src.bits_used == 16_000
     assert src.energy_J == pytest.approx(16e-9) and src.time_s == pytest.approx(16e-6)
-    biased = make_noise_source("mtj", p_switch=0.6, transform="sum:16").randn(20_000,
+    biased = make_noise_source("test-mtj", p_switch=0.6, transform="sum:16").randn(20_000,
                                                                                torch.Generator().manual_seed(0))
     assert biased.mean().item() == pytest.approx(0.8, abs=0.05)  # (2*16*0.6 - 16)/4
-    unbiased = make_noise_source("mtj", p_switch=0.6, transform="sum:16+vn").randn(20_000,
+    unbiased = make_noise_source("test-mtj", p_switch=0.6, transform="sum:16+vn").randn(20_000,
                                                                                    torch.Generator().manual_seed(0))
     assert abs(unbiased.mean().item()) < 0.05
 
