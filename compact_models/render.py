@@ -28,17 +28,21 @@ def default_card_texts() -> dict[str, str]:
     }
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, data: str | bytes) -> None:
     """Write through a temporary file and rename, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text)
+    if isinstance(data, bytes):
+        tmp.write_bytes(data)
+    else:
+        tmp.write_text(data)
     os.replace(tmp, path)
 
 
 def write_default_cards(netlist_dir: Path = NETLIST_DIR) -> list[Path]:
+    """Write every shipped include file: the device and CMOS cards and the crossbar card."""
     written = []
-    for rel, text in default_card_texts().items():
+    for rel, text in {**default_card_texts(), **crossbar_card_texts()}.items():
         write_atomic(netlist_dir / rel, text)
         written.append(netlist_dir / rel)
     return written
@@ -53,10 +57,3 @@ def crossbar_card_texts() -> dict[str, str]:
 
     return {CROSSBAR_CARD_FILE: CrossbarCard().render_params("Crossbar card: wires per cell pitch, drivers, timing")}
 
-
-def write_crossbar_cards(netlist_dir: Path = NETLIST_DIR) -> list[Path]:
-    written = []
-    for rel, text in crossbar_card_texts().items():
-        write_atomic(netlist_dir / rel, text)
-        written.append(netlist_dir / rel)
-    return written

@@ -201,11 +201,10 @@ def cmd_spice_crossbar_write(args) -> None:
 def cmd_cards_render(args) -> None:
     from compact_models.render import write_default_cards
 
-    from compact_models.render import write_crossbar_cards
 
     from .netlist_gen import write_crossbar, write_switching, write_trng_cell
 
-    for path in write_default_cards() + [write_switching(), write_trng_cell()] + write_crossbar_cards() + write_crossbar():
+    for path in write_default_cards() + [write_switching(), write_trng_cell()] + write_crossbar():
         print(f"wrote {path}")
 
 

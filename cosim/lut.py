@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Literal, get_args
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from compact_models.render import NETLIST_DIR
+from compact_models.render import NETLIST_DIR, write_atomic
 
 SCHEMA_VERSION = 1
 LutKind = Literal["trng", "read", "write"]
@@ -102,10 +101,7 @@ class Lut:
         arrays.update({f"var:{n}": arr for n, (_, _, arr) in self.variables.items()})
         buf = io.BytesIO()
         np.savez_compressed(buf, __meta__=np.array(json.dumps(meta, default=_jsonable)), **arrays)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(buf.getvalue())
-        os.replace(tmp, path)
+        write_atomic(path, buf.getvalue())
         return path
 
     @classmethod

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Callable
 
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
+
+from compact_models.render import write_atomic
 
 RECYCLE_EVERY = 16
 """Points per local worker before the worker processes are replaced (PySpice issue 373)."""
@@ -26,12 +27,6 @@ RECYCLE_EVERY = 16
 def point_key(func: Callable, point: dict) -> str:
     text = json.dumps({"func": f"{func.__module__}.{func.__qualname__}", "point": point}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
-
-
-def _write_atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
 
 
 def _call(index: int, func: Callable, point: dict):
@@ -63,7 +58,7 @@ def run_points(func: Callable, points: list[dict], cache_dir: str | Path | None 
         for i, value in stream:
             results[i] = value
             if cache is not None:
-                _write_atomic_json(cache / f"{keys[i]}.json", {"point": points[i], "result": value})
+                write_atomic(cache / f"{keys[i]}.json", json.dumps({"point": points[i], "result": value}))
             bar.update(1)
 
     try:
