@@ -1,86 +1,237 @@
-"""Fast torch emulator of an R x C array of VCMA-MTJ TRNG cells, driven by a ``trng`` LUT.
+"""Fast torch emulator of an R x C array of VCMA-MTJ TRNG cells, driven by the LUTs.
 
-Per cycle every cell latches 1 with its own switching probability, interpolated from the LUT
-at the voltage that cell sees. Cell-to-cell variation is drawn once per emulated chip from the
-corner's spreads (compact_models.DEVICE_SPREADS) and enters as a per-cell scale of the write
-voltage, V_eff = V * V_c,nominal / V_c,cell: VCMA switching depends on the amplitude relative to
-the cell's anisotropy-cancelling voltage (a first-order mapping, documented as such). Sense errors
-flip latched bits with a given rate. Energy and time per bit come from the LUT (SPICE TRNG cell).
+Per cycle every cell latches 1 with its own probability, the ``trng`` LUT's switching probability
+at the voltage that cell's MTJ actually sees:
+
+    V_mtj = v_write * f_cell(v_write) * g(row, col) * V_c,nominal / V_c,cell
+
+* ``v_write`` is the cell's driver amplitude (the ``v_write`` of ``trng_cell.cir``); ``f_cell`` is
+  the fraction of it the TRNG-cell SPICE run delivers across the MTJ (LUT ``v_mtj_fraction``).
+* ``g`` is the array-position factor from a ``write`` LUT (its ``v_cell_fraction`` relative to
+  the best-placed cell: IR drop along the lines), on normalised position; 1 without a write LUT.
+* ``V_c,nominal / V_c,cell`` is cell-to-cell variation, drawn once per emulated chip from the
+  corner's one-sigma spreads (``compact_models.DEVICE_SPREADS``, scaled by ``variation``): VCMA
+  switching depends on the amplitude relative to the cell's anisotropy-cancelling voltage (a
+  first-order mapping, documented as such).
+
+Calibration (an on-chip bias feedback loop) picks ``v_write``: ``nominal`` solves P = 0.5 for a
+nominal cell from the LUT alone, ``array`` one amplitude for the mean P(1) of this chip's cells,
+``column`` one amplitude per column (a DAC per column). What is left, the cells' spread inside a
+column, is the residual bias that :meth:`TrngArrayEmulator.calibration_report` states.
+
+Sense errors flip latched bits (rate from a ``read`` LUT per position, or given). Serial
+correlation: bits of one cell form a stationary Markov chain with lag-1 correlation ``rho``
+(default: the TRNG-cell check in the LUT, used only where its 95 % interval excludes 0). Energy
+and time per bit come from the ``trng`` LUT.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import numpy as np
 import torch
-from scipy.optimize import brentq
 
 from compact_models import DEVICE_SPREADS, mtj_card
 
 from .lut import Lut, LutError
+from .netlist_gen import TRNG_T_PULSE_S
 from .noise_source import BitNoiseSource, register_noise_source
 from .transforms import DEFAULT_TRANSFORM
 
+Calibration = Literal["nominal", "array", "column"]
+CALIBRATIONS: tuple[str, ...] = get_args(Calibration)
 
-def calibrate_v_write(lut: Lut, t_pulse_s: float, target: float = 0.5) -> float:
-    """The write amplitude at which the LUT's switching probability equals ``target``."""
-    vs = lut.axis("v_write_V")
-    f = lambda v: float(lut.interp("p_switch", v_write_V=v, t_pulse_s=t_pulse_s)) - target  # noqa: E731
-    if f(vs[0]) > 0 or f(vs[-1]) < 0:
+
+def _fraction(lut: Lut) -> np.ndarray:
+    if "v_mtj_fraction" not in lut.variables:
+        raise LutError("the trng LUT has no 'v_mtj_fraction' (made before the TRNG-cell mapping existed); "
+                       "rebuild it with `vcma lut build --kind trng`")
+    return lut.variables["v_mtj_fraction"][2]
+
+
+def mtj_voltage(lut: Lut, v_write_V: np.ndarray | float) -> np.ndarray:
+    """MTJ voltage of a TRNG cell driven at ``v_write_V`` (the cell's delivered fraction)."""
+    _fraction(lut)
+    v = np.asarray(v_write_V, dtype=float)
+    return v * lut.interp("v_mtj_fraction", v_energy_V=v)
+
+
+def _bisect(f, lo: np.ndarray, hi: np.ndarray, iters: int = 50) -> np.ndarray:
+    """Vectorised bisection for increasing f(v) = 0 on [lo, hi] (one root per element)."""
+    for _ in range(iters):
+        mid = 0.5 * (lo + hi)
+        up = f(mid) > 0
+        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _driver_range(lut: Lut, scale_min: float = 1.0, scale_max: float = 1.0) -> tuple[float, float]:
+    """Driver amplitudes whose MTJ voltages (times any cell scale) stay inside the LUT."""
+    ve, vs = lut.axis("v_energy_V"), lut.axis("v_write_V")
+    f = _fraction(lut)
+    lo = max(ve[0], vs[0] / (f.min() * scale_min))
+    hi = min(ve[-1], vs[-1] / (f.max() * scale_max))
+    if lo >= hi:
+        raise LutError("no driver amplitude keeps every cell inside the LUT's switching range; "
+                       "reduce the variation or build a LUT with a wider amplitude axis")
+    return lo * (1 + 1e-9), hi * (1 - 1e-9)
+
+
+def calibrate_v_write(lut: Lut, t_pulse_s: float = TRNG_T_PULSE_S, target: float = 0.5) -> float:
+    """The driver amplitude at which a nominal cell's switching probability equals ``target``."""
+    lo, hi = _driver_range(lut)
+    p = lambda v: lut.interp("p_switch", v_write_V=mtj_voltage(lut, v), t_pulse_s=t_pulse_s)  # noqa: E731
+    if p(lo) > target or p(hi) < target:
         raise LutError(f"P = {target} is not reached inside the LUT's amplitude range at t_pulse = {t_pulse_s:g} s")
-    return brentq(f, vs[0], vs[-1], xtol=1e-6)
+    return float(_bisect(lambda v: p(v) - target, np.array(lo), np.array(hi)))
+
+
+def _position_map(lut: Lut | None, var: str, kind: str, rows: int, cols: int) -> np.ndarray | None:
+    """``var`` of a read/write LUT at each emulated cell, on normalised array position."""
+    if lut is None:
+        return None
+    if lut.kind != kind:
+        raise LutError(f"expected a '{kind}' LUT for {var}, got a '{lut.kind}' LUT")
+    if var not in lut.variables:
+        raise LutError(f"the {kind} LUT has no variable '{var}'")
+    r_ax, c_ax = lut.axis("row"), lut.axis("col")
+    r = r_ax[0] + (r_ax[-1] - r_ax[0]) * np.linspace(0, 1, rows)[:, None] * np.ones((1, cols))
+    c = c_ax[0] + (c_ax[-1] - c_ax[0]) * np.linspace(0, 1, cols)[None, :] * np.ones((rows, 1))
+    return lut.interp(var, row=r, col=c)
 
 
 class TrngArrayEmulator:
     """Bits of an R x C TRNG array, cycle by cycle, vectorised in torch."""
 
-    def __init__(self, lut: Lut, rows: int, cols: int, v_write_V: float | None = None, t_pulse_s: float = 0.5e-9,
-                 chip_seed: int = 0, variation: bool = True, cell_voltage_scale: np.ndarray | None = None,
-                 sense_error_rate: float = 0.0, device: str | torch.device = "cpu") -> None:
+    def __init__(self, lut: Lut, rows: int, cols: int, v_write_V: float | None = None,
+                 t_pulse_s: float = TRNG_T_PULSE_S, chip_seed: int = 0, variation: float | bool = 1.0,
+                 calibration: Calibration = "column", write_lut: Lut | None = None, read_lut: Lut | None = None,
+                 sense_error_rate: float | None = None, correlation: float | None = None,
+                 device: str | torch.device = "cpu") -> None:
         if lut.kind != "trng":
             raise LutError(f"the emulator needs a 'trng' LUT, got a '{lut.kind}' LUT")
-        for axis in ("v_write_V", "t_pulse_s"):
+        for axis in ("v_write_V", "t_pulse_s", "v_energy_V"):
             lut.axis(axis)
         if not (isinstance(rows, int) and isinstance(cols, int) and rows >= 1 and cols >= 1):
             raise ValueError(f"array size must be positive integers, got rows={rows!r}, cols={cols!r}")
-        if not 0 <= sense_error_rate < 0.5:
+        if calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {list(CALIBRATIONS)}, got {calibration!r}")
+        if variation < 0:
+            raise ValueError(f"variation (a multiple of the corner's spreads) must be >= 0, got {variation}")
+        if sense_error_rate is not None and not 0 <= sense_error_rate < 0.5:
             raise ValueError(f"sense_error_rate must be in [0, 0.5), got {sense_error_rate}")
-        self.rows, self.cols, self.t_pulse_s = rows, cols, t_pulse_s
-        self.v_write_V = calibrate_v_write(lut, t_pulse_s) if v_write_V is None else float(v_write_V)
+        self.lut, self.rows, self.cols, self.t_pulse_s = lut, rows, cols, float(t_pulse_s)
+        lut.interp("p_switch", v_write_V=lut.axis("v_write_V")[0], t_pulse_s=self.t_pulse_s)  # range check
         corner, temp_C = lut.provenance.get("corner", "tt"), lut.provenance.get("temp_C", 27.0)
         scale = np.ones((rows, cols))
         if variation:
-            scale = scale * self._variation_scale(corner, temp_C, rows, cols, chip_seed)
-        if cell_voltage_scale is not None:
-            scale = scale * np.broadcast_to(cell_voltage_scale, (rows, cols))
-        v_eff = self.v_write_V * scale
-        p = lut.interp("p_switch", v_write_V=v_eff, t_pulse_s=np.full_like(v_eff, t_pulse_s))
-        p = p * (1 - sense_error_rate) + (1 - p) * sense_error_rate
+            scale = scale * self._variation_scale(corner, temp_C, rows, cols, chip_seed, float(variation))
+        g = _position_map(write_lut, "v_cell_fraction", "write", rows, cols)
+        if g is not None:
+            scale = scale * g / g.max()
+        self.cell_scale = scale
+        if v_write_V is not None:
+            self.calibration = "fixed"
+            v_col = np.full(cols, float(v_write_V))
+            mtj_voltage(lut, v_col)  # range check of the driver amplitude
+        elif calibration == "nominal":
+            self.calibration = calibration
+            v_col = np.full(cols, calibrate_v_write(lut, self.t_pulse_s))
+        else:
+            self.calibration = calibration
+            v_col = self._calibrate(scale if calibration == "column" else scale.reshape(-1, 1))
+            v_col = np.broadcast_to(v_col, (cols,)).copy()
+        self.v_write_col_V = v_col
+        self.v_write_V = float(np.mean(v_col))
+        self.p_switch = self._p(v_col[None, :], scale)
+        ser = _position_map(read_lut, "sense_error_rate", "read", rows, cols)
+        if ser is None:
+            ser = np.full((rows, cols), sense_error_rate or 0.0)
+        elif sense_error_rate is not None:
+            raise ValueError("give either read_lut or sense_error_rate, not both")
+        self.sense_error_rate = ser
+        self.correlation = self._lut_correlation(lut) if correlation is None else float(correlation)
+        if not 0 <= self.correlation < 1:
+            raise ValueError(f"correlation (lag-1, per cell) must be in [0, 1), got {self.correlation}")
         self.device = torch.device(device)
-        self.p_one = torch.as_tensor(p, dtype=torch.float32, device=self.device)
-        self.energy_per_bit_J = float(lut.interp("energy_per_bit_J", v_energy_V=self.v_write_V))
+        p_one = self.p_switch * (1 - ser) + (1 - self.p_switch) * ser
+        self.p_one = torch.as_tensor(p_one, dtype=torch.float32, device=self.device)
+        self._state: torch.Tensor | None = None  # last true (pre-sense) cell states, for the Markov chain
+        self.energy_per_bit_J = float(np.mean(lut.interp("energy_per_bit_J", v_energy_V=v_col)))
         self.time_per_cycle_s = float(lut.provenance.get("cycle_time_s", 3e-9))
 
+    def _p(self, v_write: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        v_mtj = mtj_voltage(self.lut, v_write) * scale
+        return self.lut.interp("p_switch", v_write_V=v_mtj, t_pulse_s=np.full_like(v_mtj, self.t_pulse_s))
+
+    def _calibrate(self, scale: np.ndarray) -> np.ndarray:
+        """One driver amplitude per column of ``scale`` with the column's mean P(1) = 0.5."""
+        lo, hi = _driver_range(self.lut, scale.min(), scale.max())
+        n = scale.shape[1]
+        mean_p = lambda v: self._p(v[None, :], scale).mean(axis=0)  # noqa: E731
+        if np.any(mean_p(np.full(n, lo)) > 0.5) or np.any(mean_p(np.full(n, hi)) < 0.5):
+            raise LutError("calibration cannot reach P(1) = 0.5 inside the LUT's amplitude range")
+        return _bisect(lambda v: mean_p(v) - 0.5, np.full(n, lo), np.full(n, hi))
+
     @staticmethod
-    def _variation_scale(corner: str, temp_C: float, rows: int, cols: int, chip_seed: int) -> np.ndarray:
+    def _lut_correlation(lut: Lut) -> float:
+        corr = lut.provenance.get("cell_check", {}).get("serial_correlation")
+        if not corr:
+            return 0.0
+        lo, hi = corr["ci95"]
+        return max(float(corr["lag1"]), 0.0) if (lo > 0 or hi < 0) else 0.0
+
+    @staticmethod
+    def _variation_scale(corner: str, temp_C: float, rows: int, cols: int, chip_seed: int,
+                         multiple: float = 1.0) -> np.ndarray:
         """V_c,nominal / V_c,cell from per-cell draws of xi and K_i (vectorised closed form)."""
         card = mtj_card(corner, temp_C + 273.15)
         rng = np.random.default_rng(chip_seed)
-        xi = card.xi_J_per_V_m * (1 + DEVICE_SPREADS["xi_J_per_V_m"] * rng.standard_normal((rows, cols)))
-        ki = card.ki_J_per_m2 * (1 + DEVICE_SPREADS["ki_J_per_m2"] * rng.standard_normal((rows, cols)))
+        xi = card.xi_J_per_V_m * (1 + multiple * DEVICE_SPREADS["xi_J_per_V_m"] * rng.standard_normal((rows, cols)))
+        ki = card.ki_J_per_m2 * (1 + multiple * DEVICE_SPREADS["ki_J_per_m2"] * rng.standard_normal((rows, cols)))
         k_shape = card.ki_J_per_m2 / card.t_fl_m - card.k_eff(0)  # demagnetising part, J/m^3
         vc = (ki / card.t_fl_m - k_shape) * card.t_ox_m * card.t_fl_m / xi
         return card.v_cancel() / vc
 
+    def calibration_report(self) -> dict:
+        """Residual bias after calibration: how far the cells and columns are from P(1) = 0.5."""
+        p = self.p_one.cpu().numpy().astype(float)
+        col = p.mean(axis=0)
+        return {"calibration": self.calibration, "v_write_V_mean": self.v_write_V,
+                "v_write_V_min": float(self.v_write_col_V.min()), "v_write_V_max": float(self.v_write_col_V.max()),
+                "p_one_array_mean": float(p.mean()), "residual_bias": float(p.mean() - 0.5),
+                "column_bias_max_abs": float(np.abs(col - 0.5).max()), "cell_p_std": float(p.std()),
+                "cell_bias_mean_abs": float(np.abs(p - 0.5).mean()),
+                "stuck_fraction": float(np.mean((p < 0.01) | (p > 0.99))),
+                "von_neumann_yield": float(np.mean(p * (1 - p)))}
+
     def cycles(self, n_cycles: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Latched bits, uint8 of shape (n_cycles, rows, cols)."""
-        u = torch.rand((n_cycles, self.rows, self.cols), generator=generator, device=self.device)
-        return (u < self.p_one).to(torch.uint8)
+        shape = (n_cycles, self.rows, self.cols)
+        if self.correlation == 0:
+            return (torch.rand(shape, generator=generator, device=self.device) < self.p_one).to(torch.uint8)
+        p = torch.as_tensor(self.p_switch, dtype=torch.float32, device=self.device)
+        ser = torch.as_tensor(self.sense_error_rate, dtype=torch.float32, device=self.device)
+        rho = self.correlation
+        u = torch.rand((2, *shape), generator=generator, device=self.device)
+        state = self._state if self._state is not None else u[0, 0] < p
+        out = torch.empty(shape, dtype=torch.bool, device=self.device)
+        for k in range(n_cycles):  # stationary chain: P(1|1) = p + rho (1 - p), P(1|0) = p (1 - rho)
+            state = u[0, k] < torch.where(state, p + rho * (1 - p), p * (1 - rho))
+            out[k] = state ^ (u[1, k] < ser)
+        self._state = state
+        return out.to(torch.uint8)
 
 
 class MtjNoise(BitNoiseSource):
-    """Noise source whose raw bits come from the emulated array, read out cycle by cycle."""
+    """Noise source whose raw bits come from the emulated array, read out cycle by cycle.
+
+    With von Neumann whitening the stream pairs each cell's bits of two consecutive cycles (a
+    per-cell extractor: exactly fair output for any fixed P(1) of the cell); otherwise bits are
+    read out cycle by cycle in row-major cell order.
+    """
 
     name = "mtj"
 
@@ -90,12 +241,19 @@ class MtjNoise(BitNoiseSource):
         self.emulator = emulator
 
     def _bits(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
-        per_cycle = self.emulator.rows * self.emulator.cols
-        return self.emulator.cycles(math.ceil(n / per_cycle), generator).reshape(-1)[:n]
+        cells = self.emulator.rows * self.emulator.cols
+        if self.transform.whitening == "vn":
+            pairs = math.ceil(n / (2 * cells))
+            bits = self.emulator.cycles(2 * pairs, generator).reshape(pairs, 2, cells).transpose(1, 2)
+            return bits.reshape(-1)[:n]
+        return self.emulator.cycles(math.ceil(n / cells), generator).reshape(-1)[:n]
 
 
 def _make_mtj(lut: str | Lut, rows: int = 64, cols: int = 64, transform=DEFAULT_TRANSFORM, **kw) -> MtjNoise:
     lut = Lut.load(lut, kind="trng") if not isinstance(lut, Lut) else lut
+    for key in ("write_lut", "read_lut"):
+        if isinstance(kw.get(key), str):
+            kw[key] = Lut.load(kw[key], kind=key.split("_")[0])
     return MtjNoise(TrngArrayEmulator(lut, rows, cols, **kw), transform)
 
 

@@ -29,8 +29,22 @@ LutKind = Literal["trng", "read", "write"]
 LUT_KINDS: tuple[str, ...] = get_args(LutKind)
 
 
+LUT_DIR = Path(__file__).parent / "luts"
+"""The LUTs shipped with the package: ``<kind>_<corner>_<temp>C.lut.npz``."""
+
+
 class LutError(ValueError):
     """A LUT file or query that cannot be used (names the file, axis or variable)."""
+
+
+def shipped_lut_path(kind: str, corner: str = "tt", temp_C: float = 27.0) -> Path:
+    """The shipped LUT of ``kind`` for a corner and temperature, or an error listing what ships."""
+    path = LUT_DIR / f"{kind}_{corner}_{temp_C:g}C.lut.npz"
+    if not path.is_file():
+        have = sorted(p.name for p in LUT_DIR.glob(f"{kind}_*.lut.npz"))
+        raise LutError(f"no shipped {kind} LUT for corner {corner!r} at {temp_C:g} C (looked for {path.name}); "
+                       f"shipped: {have}; build one with `vcma lut build --kind {kind}`")
+    return path
 
 
 def model_sha256() -> str:

@@ -1,9 +1,17 @@
 """Build, show and validate lookup tables from SPICE.
 
-The ``trng`` LUT holds the switching probability of one write pulse, P(P -> AP), over write
-amplitude and pulse width (with trial counts and 95 % Clopper-Pearson bounds), and the
-TRNG cell's supply energy per bit over write amplitude (its own, coarser axis ``v_energy_V``),
-for one corner and temperature.
+The ``trng`` LUT holds, for one corner and temperature:
+
+* the switching probability of one write pulse, P(P -> AP), over the amplitude *across the MTJ*
+  (axis ``v_write_V``, ideal pulse, ``mtj_switching.cir``) and pulse width, with trial counts and
+  95 % Clopper-Pearson bounds;
+* from full TRNG-cell runs (``trng_cell.cir``, driver, access transistor, sense amplifier), over
+  the cell's driver amplitude (its own, coarser axis ``v_energy_V``): the supply energy per bit
+  and the fraction of the driver amplitude that reaches the MTJ during the write pulse
+  (``v_mtj_fraction``), which maps a cell's driver setting onto the switching axis;
+* a cell check (provenance ``cell_check``): a longer TRNG-cell run at the driver amplitude the LUT
+  predicts for P(1) = 0.5, giving the cell's own P(1) with its confidence interval and the lag-1
+  serial correlation of its bits (the emulator uses the correlation only where SPICE shows one).
 """
 
 from __future__ import annotations
@@ -22,12 +30,15 @@ from compact_models import mtj_card
 from .lut import Lut, LutError, model_sha256
 from .stats import Proportion
 from .sweep import run_points
+from .netlist_gen import TRNG_T_PULSE_S
 from .switching import SWEEP_DT_THERMAL_S, final_mz
 from .trng import run_trng
 
 ENERGY_CYCLES = 4
 ENERGY_POINTS = 3
 """The cell energy is smooth in amplitude: full TRNG-cell runs at 3 amplitudes (axis v_energy_V)."""
+CHECK_RUNS, CHECK_CYCLES = 4, 64
+"""The cell check: 4 seeded TRNG-cell runs of 64 cycles (256 bits) at the predicted P(1) = 0.5 driver."""
 
 
 def trng_axes(corner: str, temp_C: float) -> dict[str, np.ndarray]:
@@ -48,9 +59,33 @@ def switching_point(v_write_V: float, t_pulse_s: float, trials: int, seed: int, 
     return {"k": int(np.sum(mz < 0)), "n": int(len(mz))}
 
 
-def energy_point(v_write_V: float, seed: int, corner: str, temp_C: float, cycles: int = ENERGY_CYCLES) -> dict:
+def mtj_fraction(run, v_write_V: float) -> float:
+    """Time-averaged V(MTJ) / v_write over the write-pulse plateaus of a TRNG-cell run."""
+    t, pulse = run.result["time"], run.result["v(pw)"]
+    v_mtj = run.result["v(bl)"] - run.result["v(mid)"]
+    w = np.gradient(t) * (pulse > 0.99)
+    return float(np.sum(w * v_mtj) / np.sum(w) / v_write_V)
+
+
+def cell_point(v_write_V: float, seed: int, corner: str, temp_C: float, cycles: int = ENERGY_CYCLES) -> dict:
     run = run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C)
-    return {"energy_per_bit_J": run.energy_per_bit_J, "cycle_time_s": run.cycle_time_s}
+    return {"energy_per_bit_J": run.energy_per_bit_J, "cycle_time_s": run.cycle_time_s,
+            "v_mtj_fraction": mtj_fraction(run, v_write_V)}
+
+
+def cell_bits_point(v_write_V: float, cycles: int, seed: int, corner: str, temp_C: float) -> dict:
+    return {"bits": run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C).bits.tolist()}
+
+
+def lag1_correlation(runs: list[np.ndarray]) -> dict:
+    """Pooled lag-1 correlation of bit runs, with a 95 % interval (Fisher z, normal approximation)."""
+    a = np.concatenate([r[:-1] for r in runs]).astype(float)
+    b = np.concatenate([r[1:] for r in runs]).astype(float)
+    n = len(a)
+    r = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
+    half = 1.96 / np.sqrt(max(n - 3, 1))
+    return {"lag1": r, "ci95": [float(np.tanh(np.arctanh(np.clip(r, -0.999, 0.999)) + s * half)) for s in (-1, 1)],
+            "pairs": n}
 
 
 def _versions() -> dict:
@@ -67,7 +102,8 @@ def _versions() -> dict:
 
 def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, n_jobs: int = 2,
                    scheduler: str | None = None, cache_dir: str | Path | None = None,
-                   axes: dict[str, np.ndarray] | None = None, energy_cycles: int = ENERGY_CYCLES) -> Lut:
+                   axes: dict[str, np.ndarray] | None = None, energy_cycles: int = ENERGY_CYCLES,
+                   check_runs: int = CHECK_RUNS, check_cycles: int = CHECK_CYCLES) -> Lut:
     """Sweep the switching probability and cell energy for one corner and temperature."""
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
@@ -80,17 +116,18 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
     v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]
     energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C,
                        **({} if energy_cycles == ENERGY_CYCLES else {"cycles": energy_cycles})) for v in v_energy]
-    energy = run_points(energy_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
+    energy = run_points(cell_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
     k = np.array([r["k"] for r in res], dtype=float).reshape(len(vs), len(ts))
     n = np.array([r["n"] for r in res], dtype=float).reshape(len(vs), len(ts))
     ci = np.array([Proportion(int(a), int(b)).ci for a, b in zip(k.ravel(), n.ravel())]).reshape(len(vs), len(ts), 2)
     grid = ("v_write_V", "t_pulse_s")
-    return Lut("trng", {"v_write_V": ("V", vs), "t_pulse_s": ("s", ts), "v_energy_V": ("V", v_energy)}, {
+    lut = Lut("trng", {"v_write_V": ("V", vs), "t_pulse_s": ("s", ts), "v_energy_V": ("V", v_energy)}, {
         "p_switch": ("1", grid, k / n),
         "p_switch_ci_low": ("1", grid, ci[..., 0]),
         "p_switch_ci_high": ("1", grid, ci[..., 1]),
         "trials": ("1", grid, n),
         "energy_per_bit_J": ("J", ("v_energy_V",), np.array([e["energy_per_bit_J"] for e in energy])),
+        "v_mtj_fraction": ("1", ("v_energy_V",), np.array([e["v_mtj_fraction"] for e in energy])),
     }, {
         "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
         "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],
@@ -100,6 +137,26 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
         "versions": _versions(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
     })
+    if check_runs > 0:
+        lut.provenance["cell_check"] = cell_check(lut, check_runs, check_cycles, n_jobs, scheduler, cache_dir)
+    return lut
+
+
+def cell_check(lut: Lut, runs: int, cycles: int, n_jobs: int = 2, scheduler: str | None = None,
+               cache_dir: str | Path | None = None, t_pulse_s: float = TRNG_T_PULSE_S) -> dict:
+    """Full TRNG-cell runs at the driver amplitude the LUT predicts for P(1) = 0.5: the cell's own
+    P(1) against that prediction, and the lag-1 correlation of its bits."""
+    from .emulator import calibrate_v_write
+
+    corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
+    v = round(calibrate_v_write(lut, t_pulse_s), 4)
+    pts = [dict(v_write_V=v, cycles=cycles, seed=point_seed(v, "check", i, corner, temp_C), corner=corner,
+                temp_C=temp_C) for i in range(runs)]
+    bits = [np.array(r["bits"]) for r in run_points(cell_bits_point, pts, cache_dir, n_jobs, scheduler,
+                                                      desc="TRNG cell check")]
+    p = Proportion(int(sum(b.sum() for b in bits)), sum(len(b) for b in bits), 0.99)
+    return {"v_write_V": v, "t_pulse_s": t_pulse_s, "p_lut": 0.5, "p_cell": p.p, "p_cell_ci99": list(p.ci),
+            "bits": int(p.n), "serial_correlation": lag1_correlation(bits)}
 
 
 def validate_trng_lut(lut: Lut, n_points: int = 8, trials: int = 128, seed: int = 12345, n_jobs: int = 2,

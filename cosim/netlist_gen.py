@@ -47,6 +47,8 @@ def write_switching(path: Path | None = None, n_trials: int = DEFAULT_SWITCHING_
 
 TRNG_FILE = "trng_cell.cir"
 DEFAULT_TRNG_CYCLES = 16
+TRNG_T_PULSE_S = 0.5e-9
+"""The TRNG cell's write-pulse width (netlist default; the emulator's default operating point)."""
 
 
 def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "") -> str:
@@ -69,7 +71,7 @@ def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "")
 * and q latches the decision. bit_k = q at the end of cycle k (1 = AP); e_k = supply energy of cycle k.
 .include {netlist_dir}vcma_mtj.lib
 .lib {netlist_dir}cards/cmos45.lib tt
-.param v_write=0.85 t_pulse=0.5n v_reset=1.35 t_reset=0.5n t_rise=20p t_slot=1n
+.param v_write=0.85 t_pulse={TRNG_T_PULSE_S * 1e9:g}n v_reset=1.35 t_reset=0.5n t_rise=20p t_slot=1n
 .param v_read=0.5 r_load=60k r_drv=500 w_access=360n w_sa=720n
 .param r_ref={{0.5*(mtj_ra/(3.141592653589793*mtj_d*mtj_d/4))*(2 + mtj_tmr0/(1 + 0.0625/(mtj_vh*mtj_vh)))}}
 .param t_cycle={{3*t_slot}} n_cycles={n_cycles}
