@@ -37,8 +37,9 @@ from .trng import run_trng
 ENERGY_CYCLES = 4
 ENERGY_POINTS = 3
 """The cell energy is smooth in amplitude: full TRNG-cell runs at 3 amplitudes (axis v_energy_V)."""
-CHECK_RUNS, CHECK_CYCLES = 4, 64
-"""The cell check: 4 seeded TRNG-cell runs of 64 cycles (256 bits) at the predicted P(1) = 0.5 driver."""
+CHECK_RUNS, CHECK_CYCLES = 16, 16
+"""The cell check: 16 seeded TRNG-cell runs of 16 cycles (256 bits) at the predicted P(1) = 0.5 driver
+(long transients slow ngspice down more than proportionally, so many short runs)."""
 
 
 def trng_axes(corner: str, temp_C: float) -> dict[str, np.ndarray]:
@@ -73,8 +74,10 @@ def cell_point(v_write_V: float, seed: int, corner: str, temp_C: float, cycles: 
             "v_mtj_fraction": mtj_fraction(run, v_write_V)}
 
 
-def cell_bits_point(v_write_V: float, cycles: int, seed: int, corner: str, temp_C: float) -> dict:
-    return {"bits": run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C).bits.tolist()}
+def cell_bits_point(v_write_V: float, cycles: int, seed: int, corner: str, temp_C: float,
+                    t_pulse_s: float | None = None) -> dict:
+    run = run_trng(cycles, v_write=v_write_V, t_pulse=t_pulse_s, seed=seed, corner=corner, temp_C=temp_C)
+    return {"bits": run.bits.tolist()}
 
 
 def lag1_correlation(runs: list[np.ndarray]) -> dict:
@@ -181,5 +184,5 @@ def validate_trng_lut(lut: Lut, n_points: int = 8, trials: int = 128, seed: int 
 
 
 def check_kind(kind: str) -> None:
-    if kind != "trng":
-        raise LutError(f"LUT kind '{kind}' is not built yet (needs the crossbar read/write sweeps); available: ['trng']")
+    if kind not in ("trng", "read", "write"):
+        raise LutError(f"unknown LUT kind '{kind}'; available: ['trng', 'read', 'write']")

@@ -11,12 +11,19 @@ Two backends behind one function:
 * ``subprocess``: one ``ngspice -b`` process per run, reading an ASCII raw file. Slower to
   start, but isolated; the fallback when the shared library is missing.
 
+Threads: Debian's ngspice evaluates BSIM4 devices with OpenMP. On a busy machine its threads
+spin at every barrier while another process holds the other core, which slowed transients
+10-100x (CPU time, not waiting) whenever a sweep worker, torch or a second simulation ran beside
+it. Every ngspice here therefore runs one OpenMP thread (``VCMA_NGSPICE_THREADS`` overrides);
+sweeps get their parallelism from worker processes instead.
+
 Any ngspice error (syntax, missing model, non-convergence, timestep too small) becomes
 a :class:`SpiceError` carrying ngspice's own message and, where it names one, the deck line.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
@@ -101,6 +108,11 @@ def _vector_name(raw: str) -> str:
     return f"v({name})"
 
 
+def ngspice_threads() -> str:
+    """OpenMP threads per ngspice (default 1; see the module docstring)."""
+    return os.environ.get("VCMA_NGSPICE_THREADS", "1")
+
+
 class _Shared:
     """The process's one ngspice shared-library instance (created on first use).
 
@@ -120,7 +132,19 @@ class _Shared:
             logging.getLogger("PySpice").setLevel(logging.CRITICAL)
             from PySpice.Spice.NgSpice.Shared import NgSpiceShared
 
-            cls._instance = NgSpiceShared.new_instance()
+            saved = os.environ.get("OMP_NUM_THREADS")
+            os.environ["OMP_NUM_THREADS"] = ngspice_threads()  # read by libgomp when ngspice loads it
+            try:
+                cls._instance = NgSpiceShared.new_instance()
+            finally:
+                if saved is None:
+                    del os.environ["OMP_NUM_THREADS"]
+                else:
+                    os.environ["OMP_NUM_THREADS"] = saved
+            try:  # libgomp already loaded by something else: set this thread's default instead
+                ctypes.CDLL("libgomp.so.1").omp_set_num_threads(int(ngspice_threads()))
+            except (OSError, AttributeError, ValueError):
+                pass
         return cls._instance
 
 
@@ -181,7 +205,7 @@ def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
         cir.write_text(body + "\n" + control + ".end\n")
         try:
             proc = subprocess.run([exe, "-b", str(cir)], capture_output=True, text=True, timeout=timeout_s,
-                                  cwd=tmp)
+                                  cwd=tmp, env={**os.environ, "OMP_NUM_THREADS": ngspice_threads()})
         except subprocess.TimeoutExpired:
             raise SpiceError(f"ngspice did not finish within {timeout_s:g} s") from None
         log = (proc.stdout + "\n" + proc.stderr).splitlines()

@@ -225,6 +225,17 @@ class BitsToNormal(ABC):
         bits = torch.cat(chunks)[:need] if chunks else torch.zeros(0, dtype=torch.uint8)
         return self.map_bits(bits), n_raw
 
+    def sample_fair(self, n_samples: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``n_samples`` outputs for i.i.d. fair (whitened) bits, drawn without materialising bits.
+
+        Exactly the distribution of :meth:`map_bits` on fair bits; a fast path for sources whose
+        whitened stream is provably fair (per-cell von Neumann on independent cells).
+        """
+        return self._fair(n_samples, generator)
+
+    @abstractmethod
+    def _fair(self, n: int, generator: torch.Generator | None) -> torch.Tensor: ...
+
     # -- exact error ------------------------------------------------------------------
 
     def distribution(self, p_one: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
@@ -273,6 +284,10 @@ class SumOfBits(BitsToNormal):
         s = bits2d.sum(dim=1, dtype=torch.int64)
         return ((2 * s - self.size).to(torch.float64) / math.sqrt(self.size)).to(torch.float32)
 
+    def _fair(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        s = torch.binomial(torch.full((n,), float(self.size)), torch.full((n,), 0.5), generator=generator)
+        return ((2 * s - self.size) / math.sqrt(self.size)).to(torch.float32)
+
     def _atoms(self, p: float) -> tuple[np.ndarray, np.ndarray]:
         s = np.arange(self.size + 1)
         return (2.0 * s - self.size) / math.sqrt(self.size), binom.pmf(s, self.size, p)
@@ -290,6 +305,7 @@ class UniformWords(BitsToNormal):
         if not 1 <= int(n_bits) <= _MAX_WORD_BITS:
             raise ValueError(f"word transform: n must be in 1..{_MAX_WORD_BITS}, got {n_bits}")
         super().__init__(n_bits, whitening)
+        self._table: torch.Tensor | None = None  # Phi^-1 of every word, built on first fair draw
 
     def _weights(self, device: torch.device) -> torch.Tensor:
         return 2 ** torch.arange(self.size - 1, -1, -1, dtype=torch.int64, device=device)
@@ -298,6 +314,12 @@ class UniformWords(BitsToNormal):
         w = (bits2d.to(torch.int64) * self._weights(bits2d.device)).sum(dim=1)
         u = (w.to(torch.float64) + 0.5) / float(2 ** self.size)
         return torch.special.ndtri(u).to(torch.float32)
+
+    def _fair(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
+        if self._table is None:
+            w = torch.arange(2 ** self.size, dtype=torch.float64)
+            self._table = torch.special.ndtri((w + 0.5) / float(2 ** self.size)).to(torch.float32)
+        return self._table[torch.randint(0, 2 ** self.size, (n,), generator=generator)]
 
     def _atoms(self, p: float) -> tuple[np.ndarray, np.ndarray]:
         w = np.arange(2 ** self.size, dtype=np.int64)

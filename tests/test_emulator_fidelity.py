@@ -1,0 +1,66 @@
+"""The emulator on the shipped TT 27 C LUT: against fresh SPICE TRNG-cell runs and NIST SP 800-22."""
+
+import numpy as np
+import pytest
+import torch
+
+from cosim.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
+from cosim.lut import Lut, shipped_lut_path
+from cosim.nist import run_all
+from cosim.stats import Proportion
+
+N_BITS = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def tt():
+    return Lut.load(shipped_lut_path("trng", "tt", 27.0), kind="trng")
+
+
+def nist_failures(bits) -> list[str]:
+    return [r.name for r in run_all(np.asarray(bits, dtype=np.uint8)) if not r.passed]
+
+
+def test_calibrated_bits_pass_every_nist_test(tt):
+    """A varied 64 x 64 chip, column-calibrated, read through per-cell von Neumann; and a chip
+    without variation, calibrated, raw."""
+    gen = torch.Generator().manual_seed(2026)
+    src = MtjNoise(TrngArrayEmulator(tt, 64, 64, chip_seed=7), "word:12+vn")
+    white = src.transform.whiten(src._bits(5 * N_BITS, gen))
+    assert white.numel() >= N_BITS
+    assert nist_failures(white[:N_BITS].numpy()) == []
+    flat = TrngArrayEmulator(tt, 64, 64, variation=0)
+    assert abs(flat.p_one.mean().item() - 0.5) < 1e-4
+    raw = flat.cycles(N_BITS // 4096 + 1, gen).reshape(-1)[:N_BITS]
+    assert nist_failures(raw.numpy()) == []
+
+
+def test_bits_at_p_045_fail_the_frequency_test(tt):
+    v = calibrate_v_write(tt, target=0.45)
+    emu = TrngArrayEmulator(tt, 64, 64, v_write_V=v, variation=0)
+    assert emu.p_one.mean().item() == pytest.approx(0.45, abs=1e-4)
+    bits = emu.cycles(N_BITS // 4096 + 1, torch.Generator().manual_seed(3)).reshape(-1)[:N_BITS]
+    assert "frequency" in nist_failures(bits.numpy())
+
+
+@pytest.mark.slow
+def test_emulated_p_one_inside_spice_ci_at_held_out_points(tt):
+    """Three operating points off the LUT grid (pulse widths between its 25 ps steps, amplitudes for
+    P = 0.25 / 0.5 / 0.75): an 8-cell array emulated for many cycles against 8 fresh SPICE TRNG
+    cells (driver, access transistor, sense amplifier; new seeds) x 16 cycles, 99 % CI."""
+    from cosim.lut_build import cell_bits_point, point_seed
+    from cosim.sweep import run_points
+
+    grid_t = tt.axis("t_pulse_s")
+    rows = []
+    for target, t in ((0.25, 0.4875e-9), (0.5, 0.5125e-9), (0.75, 0.5375e-9)):
+        assert np.min(np.abs(grid_t - t)) > 5e-12  # held out: between grid widths
+        v = round(calibrate_v_write(tt, t, target), 3)
+        emu = TrngArrayEmulator(tt, 1, 8, v_write_V=v, t_pulse_s=t, variation=0)
+        p_emu = emu.cycles(20000, torch.Generator().manual_seed(1)).float().mean().item()
+        pts = [dict(v_write_V=v, cycles=16, seed=point_seed(v, t, "fidelity", i), corner="tt", temp_C=27.0,
+                    t_pulse_s=t) for i in range(8)]
+        bits = np.concatenate([r["bits"] for r in run_points(cell_bits_point, pts, n_jobs=2, desc="SPICE")])
+        lo, hi = Proportion(int(bits.sum()), len(bits), 0.99).ci
+        rows.append((v, t, p_emu, bits.mean(), lo, hi))
+    assert all(lo <= p <= hi for _, _, p, _, lo, hi in rows), rows
