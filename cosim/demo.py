@@ -1,80 +1,278 @@
 """The main job: device switching, the SPICE TRNG cell, and digits generated with its noise.
 
 Writes figures, ``report.md`` and ``report.json`` to one folder. Image generation compares
-software noise, ideal-TRNG noise charged at the SPICE cell's energy per bit, and the
-LUT-driven ``mtj`` emulator (64 x 64 array, calibrated TT 27 C, cell-to-cell variation), with
-XOR whitening (``mtj``) and without (``mtj-raw``).
+noise sources, each sampled with several seeds (FID with a Student-t interval over seeds):
+
+* ``software`` -- ``torch.randn``;
+* ``ideal-trng`` -- fair independent bits through ``word:12``, charged at the SPICE cell's energy per bit;
+* ``mtj`` -- the LUT-driven emulator of a 64 x 64 array at TT 27 C with the corner's cell-to-cell
+  variation, one calibrated driver amplitude per column, and per-cell von Neumann whitening
+  (``word:12+vn``); shipped ``write``/``read`` LUTs add array position and sense errors when present;
+* ``mtj-raw`` -- the same chip with one nominal amplitude and no whitening (``word:12``);
+* ``biased-0.3`` -- a variation-free array driven to P(1) = 0.3, no whitening: the strongly biased case.
+
+The TRNG's energy-per-bit times area is set against a published CMOS TRNG (:data:`CMOS_BASELINE`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from compact_models import mtj_card
 from compact_models.render import write_atomic
 
-from .plots import plot_switching_curve, plot_trng
-from .switching import switching_probability
-from .trng import run_trng
+from .lut import Lut, LutError, shipped_lut_path
+from .netlist_gen import TRNG_T_PULSE_S
 
-SHIPPED_TT_LUT = Path(__file__).parent / "luts" / "trng_tt_27C.lut.npz"
 WIDTHS_S = [0.2e-9, 0.4e-9, 0.6e-9, 0.8e-9, 1.0e-9, 1.2e-9]
+ARRAY_ROWS = ARRAY_COLS = 64
+DEMO_SOURCES = ("software", "ideal-trng", "mtj", "mtj-raw", "biased-0.3")
+MTJ_SOURCES = ("mtj", "mtj-raw", "biased-0.3")
+
+CMOS_BASELINE = {
+    "name": "Intel 45 nm all-digital TRNG (cross-coupled inverter pair resolving from metastability)",
+    "energy_per_bit_J": 2.9e-12,
+    "area_m2": 4004e-12,
+    "throughput_bit_per_s": 2.4e9,
+    "power_W": 7e-3,
+    "source": ("S. K. Mathew et al., '2.4 Gbps, 7 mW All-Digital PVT-Variation Tolerant True Random Number "
+               "Generator for 45 nm CMOS High-Performance Microprocessors', IEEE J. Solid-State Circuits 47(11), "
+               "Nov. 2012 (abstract: 2.9 pJ/bit, 4004 um^2, 2.4 Gbps, 7 mW at 1.1 V, 50 C)"),
+}
+"""The CMOS TRNG the MTJ array is compared with (whole TRNG macro, incl. its calibration loop)."""
+
+# 45 nm-class layout estimate of the 1T-1MTJ cell (stated, not extracted from a layout)
+FEATURE_M = 45e-9
+CONTACTED_POLY_PITCH_M = 160e-9  # Intel 45 nm contacted gate pitch
+ACCESS_W_M = 360e-9  # trng_cell.cir / crossbar card: access NMOS W = 360 nm, L = 45 nm
+SENSE_AMP_W_M = (1440e-9,) + (720e-9,) * 8  # StrongARM latch of trng_cell.cir: tail 2*w_sa, 8 devices at w_sa
 
 
-def _images(out: Path, n_images: int, energy_per_bit_J: float, time_per_bit_s: float, seed: int) -> dict:
-    from diffusion.classifier import DEFAULT_CLASSIFIER_PATH, load_classifier, recognisability
-    from diffusion.grid import save_grid
-    from diffusion.metrics import fid_vs_heldout
-    from diffusion.train import DEFAULT_DDPM_PATH, load_ddpm, sample
+def _transistor_area_m2(w_m: float) -> float:
+    """Footprint of one transistor: (W + 2F) wide (active plus isolation) x 2 contacted poly pitches."""
+    return (w_m + 2 * FEATURE_M) * 2 * CONTACTED_POLY_PITCH_M
 
+
+def trng_cell_area() -> dict:
+    """Area of one 1T-1MTJ TRNG cell, and with its column sense amplifier shared by the column's rows."""
+    mtj = mtj_card().area_m2
+    access = _transistor_area_m2(ACCESS_W_M)
+    cell = max(mtj, access)  # the MTJ pillar sits on the access transistor's drain contact
+    sa = sum(_transistor_area_m2(w) for w in SENSE_AMP_W_M)
+    return {"mtj_footprint_m2": mtj, "access_transistor_m2": access, "cell_m2": cell,
+            "sense_amp_m2": sa, "cell_with_shared_sense_amp_m2": cell + sa / ARRAY_ROWS,
+            "method": (f"MTJ footprint pi d^2/4 (d = {mtj_card().diameter_m * 1e9:.0f} nm, compact_models.mtj); "
+                       f"access NMOS W = {ACCESS_W_M * 1e9:.0f} nm, footprint (W + 2F) x 2 contacted poly pitches "
+                       f"(F = 45 nm, CPP = 160 nm); the MTJ sits on the drain contact, so the cell is the transistor's "
+                       f"footprint. With the column's StrongARM sense amplifier (9 devices, same rule) shared by "
+                       f"{ARRAY_ROWS} rows. Drivers, calibration DACs and whitening logic are not counted.")}
+
+
+def energy_area_comparison(energy_per_raw_bit_J: float, raw_bits_per_fair_bit: float) -> dict:
+    """Energy per bit x area of the MTJ TRNG against :data:`CMOS_BASELINE` (lower is better)."""
+    area = trng_cell_area()
+    cmos = CMOS_BASELINE["energy_per_bit_J"] * CMOS_BASELINE["area_m2"]
+    out = {"cmos_baseline": CMOS_BASELINE, "mtj_area": area, "unit": "J m^2 per bit (energy per bit x area)",
+           "cmos_energy_area_J_m2": cmos, "mtj_energy_per_raw_bit_J": energy_per_raw_bit_J,
+           "raw_bits_per_fair_bit": raw_bits_per_fair_bit}
+    for label, a in (("cell", area["cell_m2"]), ("cell_with_shared_sense_amp", area["cell_with_shared_sense_amp_m2"])):
+        for bit, e in (("raw_bit", energy_per_raw_bit_J), ("fair_bit", energy_per_raw_bit_J * raw_bits_per_fair_bit)):
+            v = e * a
+            out[f"mtj_{label}_{bit}_J_m2"] = v
+            out[f"advantage_{label}_{bit}"] = cmos / v if v > 0 else math.inf
+    return out
+
+
+# --------------------------------------------------------------------------- shared scoring
+
+
+def load_trng_lut(path: str | os.PathLike | None = None, corner: str = "tt", temp_C: float = 27.0) -> Lut:
+    """A trng LUT: ``path``, or the shipped one for the corner/temperature (LutError names the problem)."""
+    return Lut.load(path if path is not None else shipped_lut_path("trng", corner, temp_C), kind="trng")
+
+
+def optional_array_luts(corner: str = "tt", temp_C: float = 27.0) -> tuple[dict, dict]:
+    """Shipped ``write``/``read`` LUTs as emulator keyword arguments where they ship and load; and notes."""
+    kw, notes = {}, {}
+    for kind in ("write", "read"):
+        try:
+            kw[f"{kind}_lut"] = Lut.load(shipped_lut_path(kind, corner, temp_C), kind=kind)
+            notes[kind] = str(shipped_lut_path(kind, corner, temp_C).name)
+        except LutError as err:
+            notes[kind] = f"not used: {err}"
+    return kw, notes
+
+
+class Scorer:
+    """Samples images with a noise source over seeds and scores them against the held-out digits."""
+
+    def __init__(self, ddpm_path=None, classifier_path=None, steps: int = 50, eta: float = 1.0,
+                 batch_size: int = 256) -> None:
+        from diffusion.classifier import DEFAULT_CLASSIFIER_PATH, extract_features, load_classifier
+        from diffusion.data import load_mnist
+        from diffusion.train import DEFAULT_DDPM_PATH, load_ddpm
+
+        self.ddpm_path = Path(ddpm_path or DEFAULT_DDPM_PATH)
+        self.classifier_path = Path(classifier_path or DEFAULT_CLASSIFIER_PATH)
+        model, schedule, ck = load_ddpm(self.ddpm_path)
+        self.loaded = (model, schedule)
+        self.classifier, clf_ck = load_classifier(self.classifier_path)
+        if clf_ck.get("split_seed") != ck.get("split_seed"):
+            raise ValueError(f"classifier {self.classifier_path} used split seed {clf_ck.get('split_seed')}, DDPM "
+                             f"{self.ddpm_path} used {ck.get('split_seed')}: the held-out digits would differ")
+        self.classifier_accuracy = clf_ck.get("heldout_accuracy")
+        self.ref_features = extract_features(self.classifier, load_mnist(ck["split_seed"], ck["n_heldout"]).x_heldout)
+        self.steps, self.eta, self.batch_size = steps, eta, batch_size
+
+    def run(self, make_source: Callable[[], object], n_images: int, seeds: list[int], grid_path: Path | None = None,
+            title: str = "", progress: bool = False) -> dict:
+        """FID per seed (fresh source per seed), recognisability, counters, time; t-interval over seeds."""
+        from diffusion.classifier import extract_features, recognisability
+        from diffusion.metrics import fid_from_features, seed_interval
+        from diffusion.train import sample
+
+        fids, maxp, classes, bits, energy, secs, samples = [], [], [], [], [], [], []
+        source = None
+        for i, seed in enumerate(seeds):
+            source = make_source()
+            start = time.perf_counter()
+            images = sample(self.loaded, n_images, noise_source=source, seed=seed, sampler="ddim", steps=self.steps,
+                            eta=self.eta, batch_size=self.batch_size, progress=progress)
+            secs.append(time.perf_counter() - start)
+            if i == 0 and grid_path is not None:
+                from diffusion.grid import save_grid
+
+                save_grid(images[:64], grid_path, title=title)
+            fids.append(fid_from_features(extract_features(self.classifier, images), self.ref_features)
+                        if n_images >= 2 else float("nan"))
+            rec = recognisability(self.classifier, images)
+            maxp.append(rec["mean_max_prob"])
+            classes.append(int(sum(c > 0 for c in rec["class_histogram"])))
+            bits.append(getattr(source, "bits_used", 0))
+            energy.append(getattr(source, "energy_J", 0.0))
+            samples.append(getattr(source, "samples_drawn", 0))
+        row = {"n_images": n_images, "seeds": list(seeds), "fid_values": fids,
+               "fid_mean": float(np.mean(fids)),
+               "fid_ci95": None, "mean_max_prob": float(np.mean(maxp)), "classes_seen_min": int(min(classes)),
+               "classes_seen": classes, "random_bits_per_image": float(np.sum(bits) / (n_images * len(seeds))),
+               "energy_per_image_J": float(np.sum(energy) / (n_images * len(seeds))),
+               "sampling_seconds": float(np.mean(secs)), "images_per_s": float(n_images / np.mean(secs)),
+               "noise_samples_per_image": float(np.sum(samples) / (n_images * len(seeds)))}
+        if len(seeds) >= 2 and all(np.isfinite(fids)):
+            ci = seed_interval(fids)
+            row["fid_ci95"] = [ci["low"], ci["high"]]
+            row["fid_std"] = ci["std"]
+        if source is not None and hasattr(source, "energy_per_bit_J"):
+            row["energy_per_raw_bit_J"] = source.energy_per_bit_J
+            fair = row["noise_samples_per_image"] * source.transform.bits_per_sample
+            row["energy_per_fair_bit_J"] = row["energy_per_image_J"] / fair if fair else None
+            row["raw_bits_per_fair_bit"] = row["random_bits_per_image"] / fair if fair else None
+            row["transform"] = source.transform.name
+        if source is not None and hasattr(source, "emulator"):
+            row["calibration_report"] = source.emulator.calibration_report()
+        return row
+
+
+def welch_difference(a: list[float], b: list[float], level: float = 0.95) -> dict:
+    """mean(a) - mean(b) with a Welch t-interval (unequal variances)."""
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    d = float(a.mean() - b.mean())
+    if a.size < 2 or b.size < 2:
+        return {"difference": d, "ci95": None}
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return {"difference": d, "ci95": [d, d], "relative": d / b.mean()}
+    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    half = float(stats.t.ppf((1 + level) / 2, df)) * se
+    return {"difference": d, "ci95": [d - half, d + half], "df": df, "relative": d / float(b.mean()),
+            "relative_ci95": [(d - half) / float(b.mean()), (d + half) / float(b.mean())]}
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def demo_source_factories(lut: Lut | None, chip_seed: int, energy_per_bit_J: float, time_per_bit_s: float,
+                          t_pulse_s: float = TRNG_T_PULSE_S, array_luts: dict | None = None) -> dict:
+    """name -> zero-argument factory of a fresh noise source (fresh counters) for each demo source."""
     from .noise_source import IdealTrngNoise, SoftwareNoise
 
-    loaded = load_ddpm(DEFAULT_DDPM_PATH)
-    classifier, _ = load_classifier(DEFAULT_CLASSIFIER_PATH)
-    sources = {"software": SoftwareNoise(),
-               "ideal-trng": IdealTrngNoise(energy_per_bit_J=energy_per_bit_J, time_per_bit_s=time_per_bit_s)}
-    if SHIPPED_TT_LUT.is_file():
-        from .emulator import MtjNoise, TrngArrayEmulator
-        from .lut import Lut
+    out: dict[str, Callable] = {
+        "software": SoftwareNoise,
+        "ideal-trng": lambda: IdealTrngNoise("word:12", energy_per_bit_J=energy_per_bit_J,
+                                             time_per_bit_s=time_per_bit_s)}
+    if lut is None:
+        return out
+    from .emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
 
-        emulator = TrngArrayEmulator(Lut.load(SHIPPED_TT_LUT, kind="trng"), 64, 64, t_pulse_s=0.5e-9, chip_seed=seed)
-        # Per-cell variation leaves many cells biased (P(1) spread ~0.24 on this steep device), so the
-        # array's bits are XOR-whitened; the raw stream is shown beside it as the cautionary case.
-        sources["mtj"] = MtjNoise(emulator, "word:12+xor")
-        sources["mtj-raw"] = MtjNoise(emulator, "word:12")
-    rows = {}
-    for name, source in sources.items():
-        start = time.perf_counter()
-        images = sample(loaded, n_images, noise_source=source, seed=seed, sampler="ddim", steps=50, eta=1.0)
-        seconds = time.perf_counter() - start
-        grid = save_grid(images[:64], out / f"digits_{name}.png", title=f"{name} noise")
-        rec = recognisability(classifier, images)
-        rows[name] = {
-            "grid": grid.name,
-            "fid_classifier_features": fid_vs_heldout(images, classifier) if n_images >= 32 else None,
-            "mean_max_prob": rec["mean_max_prob"],
-            "classes_seen": int(sum(c > 0 for c in rec["class_histogram"])),
-            "random_bits_per_image": getattr(source, "bits_used", 0) / n_images,
-            "energy_per_image_J": getattr(source, "energy_J", 0.0) / n_images,
-            "sampling_seconds": seconds,
-        }
-    return rows
+    kw = dict(array_luts or {})
+    mtj = TrngArrayEmulator(lut, ARRAY_ROWS, ARRAY_COLS, t_pulse_s=t_pulse_s, chip_seed=chip_seed,
+                            calibration="column", **kw)
+    raw = TrngArrayEmulator(lut, ARRAY_ROWS, ARRAY_COLS, t_pulse_s=t_pulse_s, chip_seed=chip_seed,
+                            calibration="nominal", **kw)
+    biased = TrngArrayEmulator(lut, ARRAY_ROWS, ARRAY_COLS, v_write_V=calibrate_v_write(lut, t_pulse_s, 0.3),
+                               t_pulse_s=t_pulse_s, variation=0, sense_error_rate=0.0, correlation=0.0)
+    out["mtj"] = lambda: MtjNoise(mtj, "word:12+vn")
+    out["mtj-raw"] = lambda: MtjNoise(raw, "word:12")
+    out["biased-0.3"] = lambda: MtjNoise(biased, "word:12")
+    return out
+
+
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles: int = 16,
-             switching_trials: int = 32, seed: int = 1) -> dict:
-    """Run the whole chain on the shipped defaults; returns the report dictionary."""
-    if n_images < 1 or trng_cycles < 1 or switching_trials < 1:
-        raise ValueError("n_images, trng_cycles and switching_trials must all be >= 1")
+             switching_trials: int = 32, seed: int = 1, n_seeds: int = 3, steps: int = 50,
+             sources: list[str] | tuple[str, ...] = DEMO_SOURCES, lut_path: str | os.PathLike | None = None,
+             ddpm_path: str | os.PathLike | None = None, classifier_path: str | os.PathLike | None = None,
+             threads: int = 2, progress: bool = False) -> dict:
+    """Run the whole chain; returns the report dictionary (also written as report.json / report.md).
+
+    Inputs are checked before any simulation: counts must be positive, the checkpoints must exist and
+    be of the right kind, a given ``lut_path`` must be a trng LUT. Without ``lut_path`` the shipped
+    TT 27 C LUT is used; if it cannot be used the mtj sources are skipped and the report says why.
+    """
+    for name, value in (("n_images", n_images), ("trng_cycles", trng_cycles), ("switching_trials", switching_trials),
+                        ("n_seeds", n_seeds), ("steps", steps), ("threads", threads)):
+        _check_count(name, value)
+    unknown = [s for s in sources if s not in DEMO_SOURCES]
+    if unknown or not sources:
+        raise ValueError(f"unknown demo source(s) {unknown}; choose from {', '.join(DEMO_SOURCES)}")
+    import torch
+
+    torch.set_num_threads(threads)
+    scorer = Scorer(ddpm_path, classifier_path, steps=steps)  # checkpoints first: fail before SPICE
+    lut, lut_note = None, None
+    if any(s in MTJ_SOURCES for s in sources):
+        if lut_path is not None:
+            lut = load_trng_lut(lut_path)
+        else:
+            try:
+                lut = load_trng_lut()
+            except LutError as err:
+                lut_note = f"mtj sources skipped: the shipped TT 27 C trng LUT cannot be used ({err})"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    report: dict = {"seed": seed}
+    report: dict = {"seed": seed, "n_images": n_images, "seeds": [seed + i for i in range(n_seeds)],
+                    "sampler": {"kind": "ddim", "steps": steps, "eta": 1.0},
+                    "ddpm": str(scorer.ddpm_path), "classifier": str(scorer.classifier_path),
+                    "classifier_heldout_accuracy": scorer.classifier_accuracy, "threads": threads}
+
+    from .plots import plot_switching_curve, plot_trng
+    from .switching import switching_probability
+    from .trng import run_trng
 
     probs = [switching_probability(1.3, w, switching_trials, seed=seed, n_jobs=os.cpu_count() or 1)
              for w in WIDTHS_S]
@@ -89,15 +287,39 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
     np.save(out / "trng_bits.npy", trng.bits)
     report["trng_cell"] = {"bits": "".join(map(str, trng.bits)), "p_one": trng.p_one.p, "p_one_ci95": trng.p_one.ci,
                            "energy_per_bit_J": trng.energy_per_bit_J, "time_per_bit_s": trng.cycle_time_s}
+    report["spice_seconds"] = time.perf_counter() - start
 
-    from diffusion.train import DEFAULT_DDPM_PATH
-
-    if Path(DEFAULT_DDPM_PATH).is_file():
-        report["images"] = _images(out, n_images, trng.energy_per_bit_J, trng.cycle_time_s, seed)
+    array_luts, array_notes = optional_array_luts() if lut is not None else ({}, {})
+    factories = demo_source_factories(lut, seed, trng.energy_per_bit_J, trng.cycle_time_s, array_luts=array_luts)
+    report["mtj_setup"] = {"lut": lut_note or str(lut_path or shipped_lut_path("trng", "tt", 27.0)),
+                           "array": f"{ARRAY_ROWS} x {ARRAY_COLS}", "t_pulse_s": TRNG_T_PULSE_S, "chip_seed": seed,
+                           "array_luts": array_notes}
+    rows = {}
+    for name in sources:
+        if name not in factories:
+            rows[name] = {"skipped": lut_note}
+            continue
+        t0 = time.perf_counter()
+        rows[name] = scorer.run(factories[name], n_images, report["seeds"], out / f"digits_{name}.png",
+                                f"{name} noise", progress)
+        rows[name]["grid"] = f"digits_{name}.png"
+        rows[name]["wall_seconds"] = time.perf_counter() - t0
+    report["images"] = rows
+    soft = rows.get("software", {})
+    report["fid_difference_vs_software"] = {
+        name: welch_difference(r["fid_values"], soft["fid_values"])
+        for name, r in rows.items() if name != "software" and "fid_values" in r and "fid_values" in soft}
+    if "mtj" in rows and "fid_values" in rows["mtj"]:
+        m = rows["mtj"]
+        report["energy_area"] = energy_area_comparison(m["energy_per_raw_bit_J"], m["raw_bits_per_fair_bit"])
     report["seconds"] = time.perf_counter() - start
     write_atomic(out / "report.json", json.dumps(report, indent=2, default=float))
     write_atomic(out / "report.md", _markdown(report))
     return report
+
+
+def _fmt_ci(ci, fmt="{:.1f}") -> str:
+    return "n/a" if ci is None else f"[{fmt.format(ci[0])}, {fmt.format(ci[1])}]"
 
 
 def _markdown(r: dict) -> str:
@@ -112,15 +334,61 @@ def _markdown(r: dict) -> str:
     lines += ["", "## TRNG cell (SPICE, 1T-1MTJ, StrongARM read)", "",
               f"bits `{t['bits']}`; P(1) = {t['p_one']:.3f} [{lo:.3f}, {hi:.3f}]; "
               f"energy/bit {t['energy_per_bit_J'] * 1e15:.1f} fJ; time/bit {t['time_per_bit_s'] * 1e9:.2f} ns", ""]
-    if "images" in r:
-        lines += ["## Digits (DDIM, 50 steps, eta = 1: fresh noise at every step)", "",
-                  "FID is computed on the features of the project's own digit classifier (no Inception weights are "
-                  "available offline), against the held-out real digits.", "",
-                  "| noise | FID (classifier features) | mean max-prob | classes | bits/image | energy/image (J) |",
-                  "| --- | --- | --- | --- | --- | --- |"]
-        for name, row in r["images"].items():
-            fid = "n/a" if row["fid_classifier_features"] is None else f"{row['fid_classifier_features']:.2f}"
-            lines.append(f"| {name} | {fid} | {row['mean_max_prob']:.3f} | {row['classes_seen']} | "
-                         f"{row['random_bits_per_image']:.0f} | {row['energy_per_image_J']:.3g} |")
-    lines += ["", f"Total time: {r['seconds']:.0f} s.", ""]
+    s = r["sampler"]
+    lines += [f"## Digits (DDIM, {s['steps']} steps, eta = {s['eta']:g}; {r['n_images']} images x seeds "
+              f"{r['seeds']} per source)", "",
+              "FID on the features of the project's own digit classifier (held-out accuracy "
+              f"{r['classifier_heldout_accuracy']:.3f}) against the held-out real digits; mean over seeds with a "
+              "95 % Student-t interval over seeds. Energy per image is the raw bits drawn times the energy per bit "
+              "(software noise is not charged).", "",
+              "| noise | FID | 95 % CI (seeds) | mean max-prob | classes (min) | raw bits/image | energy/image (J) "
+              "| energy/raw bit (J) | s/seed | images/s |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, row in r["images"].items():
+        if "skipped" in row:
+            lines.append(f"| {name} | skipped: {row['skipped']} |||||||||")
+            continue
+        lines.append(f"| {name} | {row['fid_mean']:.1f} | {_fmt_ci(row['fid_ci95'])} | {row['mean_max_prob']:.3f} | "
+                     f"{row['classes_seen_min']} | {row['random_bits_per_image']:.4g} | "
+                     f"{row['energy_per_image_J']:.3g} | {row.get('energy_per_raw_bit_J', 0):.3g} | "
+                     f"{row['sampling_seconds']:.1f} | {row['images_per_s']:.1f} |")
+    if r.get("fid_difference_vs_software"):
+        lines += ["", "### FID minus software FID (Welch 95 % t-interval)", "",
+                  "| noise | difference | 95 % CI | relative | relative 95 % CI |", "| --- | --- | --- | --- | --- |"]
+        for name, d in r["fid_difference_vs_software"].items():
+            rel = d.get("relative")
+            lines.append(f"| {name} | {d['difference']:+.1f} | {_fmt_ci(d['ci95'])} | "
+                         f"{'n/a' if rel is None else f'{rel:+.1%}'} | "
+                         f"{_fmt_ci(d.get('relative_ci95'), '{:+.1%}')} |")
+    cal = {n: row["calibration_report"] for n, row in r["images"].items() if "calibration_report" in row}
+    if cal:
+        lines += ["", "### Emulated arrays after calibration", "",
+                  f"{r['mtj_setup']['array']} cells, t_pulse {r['mtj_setup']['t_pulse_s'] * 1e9:.2f} ns, LUT "
+                  f"{Path(r['mtj_setup']['lut']).name}; write LUT: {r['mtj_setup']['array_luts'].get('write', 'n/a')}; "
+                  f"read LUT: {r['mtj_setup']['array_luts'].get('read', 'n/a')}.", "",
+                  "| noise | calibration | mean V_write (V) | array P(1) | worst column bias | cell P(1) std "
+                  "| stuck cells | von Neumann yield |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for name, c in cal.items():
+            lines.append(f"| {name} | {c['calibration']} | {c['v_write_V_mean']:.4f} | {c['p_one_array_mean']:.4f} | "
+                         f"{c['column_bias_max_abs']:.2g} | {c['cell_p_std']:.3f} | {c['stuck_fraction']:.3f} | "
+                         f"{c['von_neumann_yield']:.3f} |")
+    ea = r.get("energy_area")
+    if ea:
+        a, cm = ea["mtj_area"], ea["cmos_baseline"]
+        lines += ["", "### Energy per bit x area against a CMOS TRNG (lower is better)", "",
+                  f"Baseline: {cm['source']}: {cm['energy_per_bit_J'] * 1e12:.1f} pJ/bit x "
+                  f"{cm['area_m2'] * 1e12:.0f} um^2 = {ea['cmos_energy_area_J_m2'] * 1e24:.4g} pJ um^2.", "",
+                  f"MTJ cell area: {a['cell_m2'] * 1e12:.4f} um^2 ({a['method']}); MTJ footprint alone "
+                  f"{a['mtj_footprint_m2'] * 1e12:.5f} um^2; with the shared sense amplifier "
+                  f"{a['cell_with_shared_sense_amp_m2'] * 1e12:.4f} um^2.", "",
+                  f"Energy per raw bit {ea['mtj_energy_per_raw_bit_J'] * 1e15:.1f} fJ (SPICE TRNG cell, LUT); von "
+                  f"Neumann whitening spends {ea['raw_bits_per_fair_bit']:.2f} raw bits per fair bit.", "",
+                  "| area counted | per raw bit (pJ um^2) | advantage | per fair bit (pJ um^2) | advantage |",
+                  "| --- | --- | --- | --- | --- |"]
+        for label in ("cell", "cell_with_shared_sense_amp"):
+            lines.append(f"| {label.replace('_', ' ')} | {ea[f'mtj_{label}_raw_bit_J_m2'] * 1e24:.3g} | "
+                         f"{ea[f'advantage_{label}_raw_bit']:.3g}x | {ea[f'mtj_{label}_fair_bit_J_m2'] * 1e24:.3g} | "
+                         f"{ea[f'advantage_{label}_fair_bit']:.3g}x |")
+    lines += ["", f"Total time: {r['seconds']:.0f} s (SPICE part {r['spice_seconds']:.0f} s, torch threads "
+              f"{r['threads']}).", ""]
     return "\n".join(lines)

@@ -55,7 +55,8 @@ def load_checked(
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt / not a torch file / unsafe pickle
-        raise CheckpointError(f"checkpoint {path}: cannot be read as a torch checkpoint ({exc})") from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # torch's messages run to many lines
+        raise CheckpointError(f"checkpoint {path}: cannot be read as a torch checkpoint ({first})") from exc
     if not isinstance(ckpt, dict):
         raise CheckpointError(f"checkpoint {path}: expected a dict, found {type(ckpt).__name__}")
     found_fmt = ckpt.get("format")

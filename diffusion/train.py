@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import numbers
 import os
 import sys
 import time
@@ -214,6 +215,8 @@ def sample(
     Every random draw comes from ``noise_source`` (default ``torch.randn``),
     fed a ``torch.Generator`` seeded with ``seed``.
     """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"number of images n must be a positive integer, got {n!r}")
     if isinstance(checkpoint, tuple):
         model, schedule = checkpoint[0], checkpoint[1]
     else:

@@ -15,16 +15,35 @@ def vcma(*args, timeout=900):
 
 @pytest.mark.slow
 def test_demo_command_path(tmp_path):
+    from diffusion_fixture import synthetic_trng_lut
+
     out = tmp_path / "demo"
-    proc = vcma("demo", "--out", str(out), "--images", "8", "--cycles", "3", "--trials", "4")
+    lut = synthetic_trng_lut().save(tmp_path / "trng.lut.npz")
+    proc = vcma("demo", "--out", str(out), "--images", "6", "--seeds", "2", "--steps", "2", "--cycles", "3",
+                "--trials", "4", "--lut", str(lut), "--threads", "1")
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((out / "report.json").read_text())
     assert len(report["trng_cell"]["bits"]) == 3
-    assert {"software", "ideal-trng"} <= set(report["images"])
+    assert set(report["images"]) == {"software", "ideal-trng", "mtj", "mtj-raw", "biased-0.3"}
     ideal = report["images"]["ideal-trng"]
     assert ideal["energy_per_image_J"] == pytest.approx(
         ideal["random_bits_per_image"] * report["trng_cell"]["energy_per_bit_J"], rel=1e-9)
-    for name in ("switching.png", "trng_cell.png", "digits_software.png", "digits_ideal-trng.png", "report.md"):
+    for name, row in report["images"].items():
+        assert len(row["fid_values"]) == 2 and row["fid_ci95"][0] <= row["fid_mean"] <= row["fid_ci95"][1]
+        assert row["images_per_s"] > 0 and 0 < row["mean_max_prob"] <= 1
+    mtj = report["images"]["mtj"]
+    assert mtj["calibration_report"]["calibration"] == "column"
+    assert abs(mtj["calibration_report"]["residual_bias"]) < 1e-3
+    assert report["images"]["biased-0.3"]["calibration_report"]["p_one_array_mean"] == pytest.approx(0.3, abs=1e-3)
+    assert mtj["energy_per_image_J"] == pytest.approx(mtj["random_bits_per_image"] * mtj["energy_per_raw_bit_J"])
+    diff = report["fid_difference_vs_software"]["mtj"]
+    assert diff["ci95"][0] <= diff["difference"] <= diff["ci95"][1]
+    ea = report["energy_area"]
+    assert ea["cmos_energy_area_J_m2"] == pytest.approx(2.9e-12 * 4004e-12)
+    assert ea["advantage_cell_raw_bit"] > ea["advantage_cell_fair_bit"] > 1
+    text = (out / "report.md").read_text()
+    assert "Mathew" in text and "FID minus software FID" in text
+    for name in ("switching.png", "trng_cell.png", "report.md", *(f"digits_{s}.png" for s in report["images"])):
         assert (out / name).stat().st_size > 0
 
 
