@@ -11,11 +11,12 @@ Two backends behind one function:
 * ``subprocess``: one ``ngspice -b`` process per run, reading an ASCII raw file. Slower to
   start, but isolated; the fallback when the shared library is missing.
 
-Threads: Debian's ngspice evaluates BSIM4 devices with OpenMP. On a busy machine its threads
-spin at every barrier while another process holds the other core, which slowed transients
-10-100x (CPU time, not waiting) whenever a sweep worker, torch or a second simulation ran beside
-it. Every ngspice here therefore runs one OpenMP thread (``VCMA_NGSPICE_THREADS`` overrides);
-sweeps get their parallelism from worker processes instead.
+Threads: Debian's ngspice evaluates devices with OpenMP on ``num_threads`` threads (its own
+variable, default 2, read when a circuit is set up; it ignores ``OMP_NUM_THREADS``). Those
+threads spin at every barrier while another process holds the other core, which slowed
+transients 10-100x (CPU time, not waiting) whenever a sweep worker, torch or a second
+simulation ran beside them. Every ngspice here therefore runs ``set num_threads=1``
+(``VCMA_NGSPICE_THREADS`` overrides); sweeps get their parallelism from worker processes.
 
 Any ngspice error (syntax, missing model, non-convergence, timestep too small) becomes
 a :class:`SpiceError` carrying ngspice's own message and, where it names one, the deck line.
@@ -23,7 +24,6 @@ a :class:`SpiceError` carrying ngspice's own message and, where it names one, th
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import shutil
@@ -108,9 +108,12 @@ def _vector_name(raw: str) -> str:
     return f"v({name})"
 
 
-def ngspice_threads() -> str:
+def ngspice_threads() -> int:
     """OpenMP threads per ngspice (default 1; see the module docstring)."""
-    return os.environ.get("VCMA_NGSPICE_THREADS", "1")
+    value = os.environ.get("VCMA_NGSPICE_THREADS", "1")
+    if not value.isdigit() or int(value) < 1:
+        raise SpiceError(f"VCMA_NGSPICE_THREADS must be a positive integer, got {value!r}")
+    return int(value)
 
 
 class _Shared:
@@ -132,19 +135,8 @@ class _Shared:
             logging.getLogger("PySpice").setLevel(logging.CRITICAL)
             from PySpice.Spice.NgSpice.Shared import NgSpiceShared
 
-            saved = os.environ.get("OMP_NUM_THREADS")
-            os.environ["OMP_NUM_THREADS"] = ngspice_threads()  # read by libgomp when ngspice loads it
-            try:
-                cls._instance = NgSpiceShared.new_instance()
-            finally:
-                if saved is None:
-                    del os.environ["OMP_NUM_THREADS"]
-                else:
-                    os.environ["OMP_NUM_THREADS"] = saved
-            try:  # libgomp already loaded by something else: set this thread's default instead
-                ctypes.CDLL("libgomp.so.1").omp_set_num_threads(int(ngspice_threads()))
-            except (OSError, AttributeError, ValueError):
-                pass
+            cls._instance = NgSpiceShared.new_instance()
+            cls._instance.exec_command(f"set num_threads={ngspice_threads()}")
         return cls._instance
 
 
@@ -199,13 +191,13 @@ def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
         raise SpiceError("ngspice executable not found on PATH (apt-get install ngspice)")
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "out.raw"
-        control = f".control\nrun\nwrite {raw} all\nquit\n.endc\n"
+        control = f".control\nset num_threads={ngspice_threads()}\nrun\nwrite {raw} all\nquit\n.endc\n"
         body = deck.rstrip().removesuffix(".end")
         cir = Path(tmp) / "deck.cir"
         cir.write_text(body + "\n" + control + ".end\n")
         try:
             proc = subprocess.run([exe, "-b", str(cir)], capture_output=True, text=True, timeout=timeout_s,
-                                  cwd=tmp, env={**os.environ, "OMP_NUM_THREADS": ngspice_threads()})
+                                  cwd=tmp)
         except subprocess.TimeoutExpired:
             raise SpiceError(f"ngspice did not finish within {timeout_s:g} s") from None
         log = (proc.stdout + "\n" + proc.stderr).splitlines()

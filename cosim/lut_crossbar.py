@@ -1,0 +1,394 @@
+"""Read and write LUTs from the crossbar netlists (``crossbar_read.cir``, ``crossbar_write.cir``).
+
+Both kinds span the axes ``row`` and ``col`` (unit "1"): array position indices of the simulated
+array (16 x 16 by default); the emulator reads them on normalised position, so the axes always run
+from 0 to ``rows - 1`` and ``cols - 1``.
+
+``read`` (one corner and temperature):
+
+* ``i_read_P_A``, ``i_read_AP_A``, ``margin_V`` (the smaller of the P and AP margins at the sense
+  amplifier input), ``signal_V`` (read window), ``latency_s``: the nominal array (no variation), two
+  transients that read every row of an all-P and an all-AP array;
+* ``i_read_P_std_A``, ``i_read_AP_std_A``, ``margin_std_V``: spread over ``trials`` Monte Carlo
+  arrays (per-cell xi, K_i, RA, TMR0 and V_th of the access, reference and sense-amplifier
+  transistors, :func:`cosim.crossbar.monte_carlo_read`);
+* ``sense_errors`` / ``sense_trials`` per position (both states of every Monte Carlo array), the raw
+  rate and its 95 % Clopper-Pearson bounds ``sense_error_ci_low/high`` (0 errors in N decisions:
+  rate 0, upper bound 1 - 0.025^(1/N) ~ 3.7/N);
+* ``sense_error_rate``: the per-position rate the emulator uses, a binomial (logistic) maximum-
+  likelihood fit ``logit p = a + b row`` to those counts (the raw rates of a few arrays are too
+  noisy to map position; see :func:`fit_error_map` for why not the column); exactly 0 where the
+  Monte Carlo saw no error at all.
+
+Errors cluster: one array's sense-amplifier offset is shared by every row of its column, so the
+whole-array rate's interval (provenance ``sense_error_pooled``) is the hull of the Clopper-Pearson
+interval and a t interval over the per-array error fractions (the arrays are independent).
+
+``write`` (one corner, temperature and scheme, the card's drive ``xb_vwrite``): one array transient
+per selected position on a sub-grid (5 x 5 including the corners by default; the IR drop is
+close to bilinear in row and column, ``vcma lut validate`` checks positions between the nodes):
+
+* ``v_cell_V`` (plateau voltage across the selected MTJ), ``v_cell_fraction`` (``v_cell_V`` over the
+  drive), ``v_half_row_V`` / ``v_half_col_V`` (largest MTJ voltage among cells sharing the
+  selected row / column), ``energy_write_J``, ``latency_write_s``;
+* ``p_switch`` of the selected cell and ``p_half_select_disturb`` (a cell starting in P under the
+  larger of the two half-select voltages: an upper bound for every half-selected cell of that
+  write), each from batched stochastic LLG trials under an ideal pulse of width ``xb_twrite`` with
+  ``*_trials`` and 95 % Clopper-Pearson bounds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize, special, stats
+
+from compact_models import mtj_card
+from compact_models.crossbar import HALF_SELECT_FRACTION, CrossbarCard, check_scheme, check_size
+
+from .lut import Lut, LutError, model_sha256
+from .lut_build import _versions, point_seed
+from .stats import Proportion
+from .sweep import run_points
+from .switching import SWEEP_DT_THERMAL_S, final_mz
+
+READ_TRIALS = 4
+"""Default Monte Carlo arrays per read LUT (each is two transients of the whole array)."""
+WRITE_TRIALS = 32
+"""Default stochastic trials per position for the selected cell and for the half-select disturb."""
+WRITE_GRID = 5
+"""Selected positions per axis of the write LUT (linspace over the array, ends included)."""
+WRITE_DT_THERMAL_S = 20e-12
+"""Thermal step (and so the largest time step) of the array write transients: they give voltages only
+(switching comes from separate trials at SWEEP_DT_THERMAL_S). Against 5 ps, 16 x 16 TT 27 C at (0, 0):
+v_cell 0.3 mV and energy 2 % apart, 3x faster."""
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _position_axes(rows: int, cols: int, n: int | None = None) -> dict[str, tuple[str, np.ndarray]]:
+    """Row and column index axes: every index, or ``n`` per axis spread over it (ends included)."""
+    check_size(rows, cols)
+    if rows < 2 or cols < 2:
+        raise LutError(f"a read/write LUT needs an array of at least 2 x 2, got {rows} x {cols}")
+
+    def pick(size: int) -> np.ndarray:
+        if n is None or n >= size:
+            return np.arange(size, dtype=float)
+        return np.unique(np.round(np.linspace(0, size - 1, max(n, 2))))
+
+    return {"row": ("1", pick(rows)), "col": ("1", pick(cols))}
+
+
+# Read ---------------------------------------------------------------------------------------------
+
+def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float) -> dict:
+    """The nominal array read (all P, all AP): per-position quantities as nested lists."""
+    from .crossbar import crossbar_read
+
+    r = crossbar_read(rows, cols, corner, temp_C)
+    lat = np.nanmax(r.latency_s, axis=0)
+    return {"i_read_A": r.i_read_A.tolist(), "margin_V": r.margin_V.tolist(), "signal_V": r.signal_V.tolist(),
+            "correct": r.correct.tolist(), "latency_s": np.where(np.isfinite(lat), lat, -1.0).tolist(),
+            "energy_per_read_J": r.energy_per_read_J, "energy_per_bit_J": r.energy_per_bit_J,
+            "latency_max_s": r.latency_max_s, "t_read_s": r.t_read_s, "runtime_s": r.runtime_s}
+
+
+def read_mc_point(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float) -> dict:
+    """One Monte Carlo array (draws from ``default_rng([seed, trial])``): currents, margins, decisions."""
+    from .crossbar import _mc_read_trial
+
+    r = _mc_read_trial(rows, cols, seed, trial, corner, temp_C, "latch", None, "shared", None, None)
+    return {"i_read_A": r.i_read_A.tolist(), "margin_min_V": r.margin_min_V.tolist(), "correct": r.correct.tolist()}
+
+
+def fit_error_map(errors: np.ndarray, trials: np.ndarray, rows_ax: np.ndarray, cols_ax: np.ndarray,
+                  terms: tuple[str, ...] = ("row",)) -> tuple:
+    """Binomial maximum-likelihood fit of ``logit p = a + b row [+ c col]`` (positions normalised to 0..1).
+
+    The default fits the row (bit-line distance) only: errors cluster by column (one array's
+    sense-amplifier offset hits every row of its column) and columns are exchangeable, so a column
+    trend from a few arrays would be spurious. Returns the fitted map and the coefficients
+    ``[a, b, c]`` (c = 0 when not fitted); an all-zero map when no error was seen (the MLE is 0).
+    """
+    errors, trials = np.asarray(errors, float), np.asarray(trials, float)
+    if errors.sum() == 0:
+        return np.zeros_like(errors), [float("-inf"), 0.0, 0.0]
+    r = (rows_ax[:, None] - rows_ax[0]) / (rows_ax[-1] - rows_ax[0]) * np.ones((1, len(cols_ax)))
+    c = (cols_ax[None, :] - cols_ax[0]) / (cols_ax[-1] - cols_ax[0]) * np.ones((len(rows_ax), 1))
+    X = np.stack([np.ones(r.size), r.ravel(), c.ravel() if "col" in terms else np.zeros(r.size)], axis=1)
+    if "row" not in terms:
+        X[:, 1] = 0.0
+    k, n = errors.ravel(), trials.ravel()
+
+    def nll(beta):
+        eta = X @ beta
+        return float(np.sum(n * np.logaddexp(0, eta) - k * eta))
+
+    def grad(beta):
+        return X.T @ (n * special.expit(X @ beta) - k)
+
+    beta0 = np.array([special.logit(np.clip(k.sum() / n.sum(), 1e-9, 1 - 1e-9)), 0.0, 0.0])
+    res = optimize.minimize(nll, beta0, jac=grad, method="BFGS")
+    beta = [float(b) if np.any(X[:, i]) else 0.0 for i, b in enumerate(res.x)]
+    return special.expit(X @ np.array(beta)).reshape(errors.shape), beta
+
+
+def pooled_interval(k: int, n: int, per_array: list[float], level: float) -> tuple[float, float]:
+    """Hull of the Clopper-Pearson interval of k/n and the t interval of the per-array fractions."""
+    lo, hi = Proportion(int(k), int(n), level).ci
+    a = np.asarray(per_array, float)
+    if len(a) > 1 and a.std(ddof=1) > 0:
+        half = stats.t.ppf(0.5 + level / 2, len(a) - 1) * a.std(ddof=1) / np.sqrt(len(a))
+        lo, hi = min(lo, max(0.0, a.mean() - half)), max(hi, min(1.0, a.mean() + half))
+    return float(lo), float(hi)
+
+
+def build_read_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = READ_TRIALS, n_jobs: int = 2,
+                   scheduler: str | None = None, cache_dir: str | Path | None = None, rows: int = 16,
+                   cols: int = 16) -> Lut:
+    """Per-position read currents, margins and sense error rates of an R x C array (``trials`` MC arrays)."""
+    if trials < 2:
+        raise ValueError(f"trials (Monte Carlo arrays) must be >= 2 for a spread, got {trials}")
+    card = mtj_card(corner, temp_C + 273.15)
+    axes = _position_axes(rows, cols)
+    start = time.perf_counter()
+    seed = point_seed("read-mc", rows, cols, corner, temp_C)
+    nominal = run_points(read_nominal_point, [dict(rows=rows, cols=cols, corner=corner, temp_C=temp_C)],
+                         cache_dir, 1, scheduler, desc=f"read LUT {corner} {temp_C:g}C nominal")[0]
+    mc = run_points(read_mc_point, [dict(rows=rows, cols=cols, seed=seed, trial=t, corner=corner, temp_C=temp_C)
+                                    for t in range(trials)], cache_dir, n_jobs, scheduler,
+                    desc=f"read LUT {corner} {temp_C:g}C Monte Carlo")
+    i_nom = np.array(nominal["i_read_A"])
+    i_mc = np.array([m["i_read_A"] for m in mc])               # [trial, state, row, col]
+    correct = np.array([m["correct"] for m in mc], dtype=bool)  # [trial, state, row, col]
+    errors = (~correct).sum(axis=(0, 1)).astype(float)
+    n = np.full(errors.shape, 2.0 * trials)
+    ci = np.array([Proportion(int(a), int(b)).ci for a, b in zip(errors.ravel(), n.ravel())]).reshape(*errors.shape, 2)
+    fitted, beta = fit_error_map(errors, n, axes["row"][1], axes["col"][1])
+    per_array = [float((~c).mean()) for c in correct]
+    k_all, n_all = int(errors.sum()), int(n.sum())
+    lat = np.array(nominal["latency_s"])
+    grid = ("row", "col")
+    variables = {
+        "i_read_P_A": ("A", grid, i_nom[0]),
+        "i_read_AP_A": ("A", grid, i_nom[1]),
+        "i_read_P_std_A": ("A", grid, i_mc[:, 0].std(axis=0, ddof=1)),
+        "i_read_AP_std_A": ("A", grid, i_mc[:, 1].std(axis=0, ddof=1)),
+        "margin_V": ("V", grid, np.array(nominal["margin_V"]).min(axis=0)),
+        "margin_std_V": ("V", grid, np.array([m["margin_min_V"] for m in mc]).std(axis=0, ddof=1)),
+        "signal_V": ("V", grid, np.array(nominal["signal_V"])),
+        "sense_error_rate": ("1", grid, fitted),
+        "sense_error_rate_raw": ("1", grid, errors / n),
+        "sense_error_ci_low": ("1", grid, ci[..., 0]),
+        "sense_error_ci_high": ("1", grid, ci[..., 1]),
+        "sense_errors": ("1", grid, errors),
+        "sense_trials": ("1", grid, n),
+    }
+    if np.all(lat > 0):
+        variables["latency_s"] = ("s", grid, lat)
+    return Lut("read", dict(axes), variables, {
+        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
+        "crossbar_card": CrossbarCard().as_dict(), "array": [rows, cols], "sense_amp": "latch",
+        "netlists": ["crossbar_read.cir (nominal: all-P and all-AP arrays, every row read)",
+                     "crossbar_read.cir with per-cell draws (Monte Carlo arrays)"],
+        "trials_per_point": trials, "mc_arrays": trials, "mc_seed": seed,
+        "seeds": "mc_seed = point_seed('read-mc', rows, cols, corner, temp_C); array t draws from "
+                 "numpy default_rng([mc_seed, t])",
+        "ci": "95 % Clopper-Pearson per position (P and AP decisions of every array)",
+        "sense_error_fit": {"model": "logit p = a + b*row_norm (+ c*col_norm, not fitted: errors cluster by column), binomial MLE", "coef": beta},
+        "sense_error_pooled": {"errors": k_all, "decisions": n_all, "rate": k_all / n_all,
+                               "ci95": list(pooled_interval(k_all, n_all, per_array, 0.95)),
+                               "per_array": per_array},
+        "nominal_all_correct": bool(np.all(nominal["correct"])),
+        "energy_per_read_J": nominal["energy_per_read_J"], "energy_per_bit_J": nominal["energy_per_bit_J"],
+        "latency_max_s": nominal["latency_max_s"], "t_read_s": nominal["t_read_s"],
+        "build_s": round(time.perf_counter() - start, 1),
+        "versions": _versions(), "date": _now(), "command": " ".join(sys.argv),
+    })
+
+
+def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 12345, n_jobs: int = 2,
+                      level: float = 0.99, rtol: float = 0.01) -> list[dict]:
+    """Fresh SPICE against the read LUT.
+
+    * currents: ``n_points`` random positions, read again in a netlist rendered to read only their rows
+      (a different deck), against the LUT within ``rtol``;
+    * sense error rate: ``trials`` fresh Monte Carlo arrays drawn with another seed; the LUT's mean rate
+      must lie inside the ``level`` interval of the fresh pooled rate (:func:`pooled_interval`).
+    """
+    from .crossbar import crossbar_read, monte_carlo_read
+
+    if lut.kind != "read":
+        raise LutError(f"validate_read_lut needs a 'read' LUT, got a '{lut.kind}' LUT")
+    corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
+    rows, cols = (int(x) for x in lut.provenance["array"])
+    rng = np.random.default_rng(seed)
+    pos = [(int(rng.integers(rows)), int(rng.integers(cols))) for _ in range(n_points)]
+    fresh = crossbar_read(rows, cols, corner, temp_C, read_rows=sorted({r for r, _ in pos}))
+    out = []
+    for r, c in pos:
+        for s, name in ((0, "i_read_P_A"), (1, "i_read_AP_A")):
+            v_lut = float(lut.interp(name, row=r, col=c))
+            v_sp = float(fresh.i_read_A[s, r, c])
+            out.append({"check": name, "position": f"({r},{c})", "lut": v_lut, "spice": v_sp,
+                        "bound": f"rtol {rtol:g}", "inside": bool(abs(v_lut - v_sp) <= rtol * abs(v_sp))})
+    mc_seed = point_seed("read-validate", seed, corner, temp_C)
+    mc = monte_carlo_read(rows, cols, trials, mc_seed, corner, temp_C, n_jobs=n_jobs)
+    per_array = [float((~r.correct).mean()) for r in mc.results]
+    q = mc.sense_error_rate
+    lo, hi = pooled_interval(q.k, q.n, per_array, level)
+    p_lut = float(lut.variables["sense_error_rate"][2].mean())
+    out.append({"check": "sense_error_rate (array mean)", "position": "all", "lut": p_lut, "spice": q.p,
+                "bound": f"[{lo:.4f}, {hi:.4f}] ({q.k}/{q.n}, {trials} arrays)", "inside": bool(lo <= p_lut <= hi)})
+    return out
+
+
+# Write --------------------------------------------------------------------------------------------
+
+def write_position_point(rows: int, cols: int, row: int, col: int, scheme: str, corner: str, temp_C: float,
+                         seed: int) -> dict:
+    """One array write at (row, col): delivered MTJ voltages, energy, latency (thermal step WRITE_DT_THERMAL_S)."""
+    from .crossbar import crossbar_write
+
+    w = crossbar_write(rows, cols, scheme, (row, col), corner, temp_C, params={"mtj_dt_th": WRITE_DT_THERMAL_S},
+                       seed=seed)
+    v_row = max((float(w.v_mtj_V[p]) for p in w.row_sharing()), default=0.0)
+    v_col = max((float(w.v_mtj_V[p]) for p in w.col_sharing()), default=0.0)
+    return {"v_cell_V": float(w.v_mtj_V[w.sel]), "v_stack_V": float(w.v_stack_V[w.sel]), "v_half_row_V": v_row,
+            "v_half_col_V": v_col, "energy_J": float(w.energy_J), "latency_s": float(w.latency_s),
+            "v_drive_V": w.card.v_write_V, "t_write_s": w.card.t_write_s, "runtime_s": w.runtime_s}
+
+
+def pulse_trials_point(v_V: float, t_pulse_s: float, trials: int, seed: int, corner: str, temp_C: float) -> dict:
+    """``trials`` cells starting in P under an ideal pulse: how many switched."""
+    mz = final_mz(max(float(v_V), 0.0), t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C)
+    return {"k": int(np.sum(mz < 0)), "n": int(len(mz))}
+
+
+def build_write_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = WRITE_TRIALS, n_jobs: int = 2,
+                    scheduler: str | None = None, cache_dir: str | Path | None = None, rows: int = 16,
+                    cols: int = 16, scheme: str = "v2", grid: int = WRITE_GRID) -> Lut:
+    """Delivered voltages, switching and half-select disturb per selected position (a ``grid`` x ``grid`` sub-grid)."""
+    if trials < 1:
+        raise ValueError(f"trials must be >= 1, got {trials}")
+    check_scheme(scheme)
+    card = mtj_card(corner, temp_C + 273.15)
+    xb = CrossbarCard()
+    axes = _position_axes(rows, cols, grid)
+    r_ax, c_ax = axes["row"][1], axes["col"][1]
+    start = time.perf_counter()
+    sel = [(int(r), int(c)) for r in r_ax for c in c_ax]
+    pts = [dict(rows=rows, cols=cols, row=r, col=c, scheme=scheme, corner=corner, temp_C=temp_C,
+                seed=point_seed("write", r, c, scheme, corner, temp_C)) for r, c in sel]
+    res = run_points(write_position_point, pts, cache_dir, n_jobs, scheduler,
+                     desc=f"write LUT {corner} {temp_C:g}C array")
+    t_w = res[0]["t_write_s"]
+    sw_pts, dist_pts = [], []
+    for (r, c), w in zip(sel, res):
+        sw_pts.append(dict(v_V=round(w["v_cell_V"], 6), t_pulse_s=t_w, trials=trials, corner=corner, temp_C=temp_C,
+                           seed=point_seed("switch", r, c, scheme, corner, temp_C)))
+        dist_pts.append(dict(v_V=round(max(w["v_half_row_V"], w["v_half_col_V"]), 6), t_pulse_s=t_w, trials=trials,
+                             corner=corner, temp_C=temp_C, seed=point_seed("disturb", r, c, scheme, corner, temp_C)))
+    probs = run_points(pulse_trials_point, sw_pts + dist_pts, cache_dir, n_jobs, scheduler,
+                       desc=f"write LUT {corner} {temp_C:g}C trials")
+    shape = (len(r_ax), len(c_ax))
+    get = lambda key: np.array([w[key] for w in res], dtype=float).reshape(shape)  # noqa: E731
+    g = ("row", "col")
+    variables = {
+        "v_cell_V": ("V", g, get("v_cell_V")),
+        "v_cell_fraction": ("1", g, get("v_cell_V") / xb.v_write_V),
+        "v_stack_V": ("V", g, get("v_stack_V")),
+        "v_half_row_V": ("V", g, get("v_half_row_V")),
+        "v_half_col_V": ("V", g, get("v_half_col_V")),
+        "energy_write_J": ("J", g, get("energy_J")),
+    }
+    lat = get("latency_s")
+    if np.all(np.isfinite(lat)):
+        variables["latency_write_s"] = ("s", g, lat)
+    pooled = {}
+    for name, part in (("p_switch", probs[:len(sel)]), ("p_half_select_disturb", probs[len(sel):])):
+        k = np.array([p["k"] for p in part], dtype=float).reshape(shape)
+        n = np.array([p["n"] for p in part], dtype=float).reshape(shape)
+        ci = np.array([Proportion(int(a), int(b)).ci for a, b in zip(k.ravel(), n.ravel())]).reshape(*shape, 2)
+        variables.update({name: ("1", g, k / n), f"{name}_ci_low": ("1", g, ci[..., 0]),
+                          f"{name}_ci_high": ("1", g, ci[..., 1]), f"{name}_trials": ("1", g, n)})
+        tot = Proportion(int(k.sum()), int(n.sum()))
+        pooled[name] = {"k": tot.k, "n": tot.n, "p": tot.p, "ci95": list(tot.ci)}
+    return Lut("write", dict(axes), variables, {
+        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
+        "crossbar_card": xb.as_dict(), "array": [rows, cols], "scheme": scheme,
+        "half_select_fraction": HALF_SELECT_FRACTION[scheme], "v_drive_V": xb.v_write_V, "t_write_s": t_w,
+        "selected_positions": f"{len(r_ax)} x {len(c_ax)} sub-grid of the {rows} x {cols} array (rows "
+                              f"{r_ax.astype(int).tolist()}, cols {c_ax.astype(int).tolist()}); one array "
+                              f"transient per selected position",
+        "netlists": [f"crossbar_write.cir (one write per selected position, thermal step {WRITE_DT_THERMAL_S:g} s)",
+                     "mtj_switching.cir (switching and disturb trials under an ideal pulse)"],
+        "dt_thermal_s": SWEEP_DT_THERMAL_S, "dt_thermal_array_s": WRITE_DT_THERMAL_S, "trials_per_point": trials,
+        "disturb": "cells starting in P under max(v_half_row_V, v_half_col_V): an upper bound for every "
+                   "half-selected cell of that write",
+        "ci": "95 % Clopper-Pearson", "pooled": pooled,
+        "seeds": "point_seed(kind, row, col, scheme, corner, temp_C) with kind write/switch/disturb; "
+                 "batch i uses seed + i",
+        "build_s": round(time.perf_counter() - start, 1),
+        "versions": _versions(), "date": _now(), "command": " ".join(sys.argv),
+    })
+
+
+def validate_write_lut(lut: Lut, n_points: int = 4, trials: int = 64, seed: int = 12345, n_jobs: int = 2,
+                       level: float = 0.99, v_tol_V: float = 0.005) -> list[dict]:
+    """Fresh array writes at ``n_points`` positions off the LUT's sub-grid against its interpolation.
+
+    ``v_cell_V`` must agree within ``v_tol_V``; the LUT's (interpolated) switching and disturb
+    probabilities must lie inside the ``level`` Clopper-Pearson interval of ``trials`` fresh trials at the
+    freshly delivered voltages (another seed).
+    """
+    if lut.kind != "write":
+        raise LutError(f"validate_write_lut needs a 'write' LUT, got a '{lut.kind}' LUT")
+    corner, temp_C, scheme = lut.provenance["corner"], lut.provenance["temp_C"], lut.provenance["scheme"]
+    rows, cols = (int(x) for x in lut.provenance["array"])
+    r_ax, c_ax = lut.axis("row"), lut.axis("col")
+    off = [(r, c) for r in range(rows) for c in range(cols) if r not in r_ax or c not in c_ax]
+    if not off:
+        raise LutError("the write LUT covers every position; nothing off its grid to validate")
+    rng = np.random.default_rng(seed)
+    picks = [off[i] for i in rng.choice(len(off), size=min(n_points, len(off)), replace=False)]
+    pts = [dict(rows=rows, cols=cols, row=r, col=c, scheme=scheme, corner=corner, temp_C=temp_C,
+                seed=point_seed("write-validate", r, c, seed)) for r, c in picks]
+    fresh = run_points(write_position_point, pts, None, n_jobs, None, desc="write validate array")
+    t_w = lut.provenance["t_write_s"]
+    tr_pts = []
+    for (r, c), w in zip(picks, fresh):
+        tr_pts.append(dict(v_V=w["v_cell_V"], t_pulse_s=t_w, trials=trials, corner=corner, temp_C=temp_C,
+                           seed=point_seed("switch-validate", r, c, seed)))
+        tr_pts.append(dict(v_V=max(w["v_half_row_V"], w["v_half_col_V"]), t_pulse_s=t_w, trials=trials,
+                           corner=corner, temp_C=temp_C, seed=point_seed("disturb-validate", r, c, seed)))
+    tr = run_points(pulse_trials_point, tr_pts, None, n_jobs, None, desc="write validate trials")
+    out = []
+    for i, ((r, c), w) in enumerate(zip(picks, fresh)):
+        v_lut = float(lut.interp("v_cell_V", row=r, col=c))
+        out.append({"check": "v_cell_V", "position": f"({r},{c})", "lut": v_lut, "spice": w["v_cell_V"],
+                    "bound": f"+-{v_tol_V:g} V", "inside": bool(abs(v_lut - w["v_cell_V"]) <= v_tol_V)})
+        for name, q in (("p_switch", tr[2 * i]), ("p_half_select_disturb", tr[2 * i + 1])):
+            p = Proportion(q["k"], q["n"], level)
+            lo, hi = p.ci
+            p_lut = float(lut.interp(name, row=r, col=c))
+            out.append({"check": name, "position": f"({r},{c})", "lut": p_lut, "spice": p.p,
+                        "bound": f"[{lo:.3f}, {hi:.3f}] ({p.k}/{p.n})", "inside": bool(lo <= p_lut <= hi)})
+    return out
+
+
+def build_crossbar_lut(kind: str, corner: str, temp_C: float, trials: int | None, n_jobs: int,
+                       scheduler: str | None, cache_dir, rows: int = 16, cols: int = 16) -> Lut:
+    """The CLI's entry: ``read`` or ``write`` with that kind's default trials."""
+    if kind == "read":
+        return build_read_lut(corner, temp_C, trials or READ_TRIALS, n_jobs, scheduler, cache_dir, rows, cols)
+    if kind == "write":
+        return build_write_lut(corner, temp_C, trials or WRITE_TRIALS, n_jobs, scheduler, cache_dir, rows, cols)
+    raise LutError(f"not a crossbar LUT kind: {kind!r}")
