@@ -212,8 +212,15 @@ def cmd_lut_build(args) -> None:
     from .lut_build import build_trng_lut, check_kind
 
     check_kind(args.kind)
-    lut = build_trng_lut(args.corner, args.temp, args.trials, args.jobs, args.scheduler, args.cache)
-    print(f"wrote {lut.save(args.out)}")
+    start = time.perf_counter()
+    if args.kind == "trng":
+        lut = build_trng_lut(args.corner, args.temp, args.trials or 128, args.jobs, args.scheduler, args.cache)
+    else:
+        from .lut_crossbar import build_crossbar_lut
+
+        lut = build_crossbar_lut(args.kind, args.corner, args.temp, args.trials, args.jobs, args.scheduler,
+                                 args.cache, args.rows, args.cols)
+    print(f"wrote {lut.save(args.out)} ({time.perf_counter() - start:.1f} s)")
 
 
 def cmd_lut_show(args) -> None:
@@ -229,16 +236,40 @@ def cmd_lut_show(args) -> None:
     for key in ("corner", "temp_C", "trials_per_point", "dt_thermal_s", "model_sha256", "date", "command"):
         print(f"{key}: {lut.provenance.get(key)}")
     print(f"versions: {lut.provenance.get('versions')}")
+    for key in ("array", "scheme", "v_drive_V", "selected_positions", "energy_per_read_J", "energy_per_bit_J",
+                "latency_max_s", "sense_error_pooled", "pooled", "build_s"):
+        if key in lut.provenance:
+            print(f"{key}: {lut.provenance[key]}")
     if args.plot:
         print(f"plot: {plot_lut(lut, args.plot)}")
+
+
+def _validate_crossbar_lut(lut, args) -> None:
+    from .lut_crossbar import validate_read_lut, validate_write_lut
+
+    if lut.kind == "read":
+        rows = validate_read_lut(lut, args.points, args.trials or 4, args.seed, args.jobs)
+    else:
+        rows = validate_write_lut(lut, args.points, args.trials or 64, args.seed, args.jobs)
+    print(f"{'check':>30} {'position':>9} {'LUT':>11} {'SPICE':>11}  {'bound':<34} inside")
+    for r in rows:
+        print(f"{r['check']:>30} {r['position']:>9} {r['lut']:11.4g} {r['spice']:11.4g}  {r['bound']:<34} "
+              f"{'yes' if r['inside'] else 'NO'}")
+    inside = sum(r["inside"] for r in rows)
+    verdict = "PASS" if inside == len(rows) else "FAIL"
+    print(f"{inside}/{len(rows)} checks inside their tolerance / 99 % interval of fresh SPICE: {verdict}")
+    if verdict == "FAIL":
+        raise SystemExit(1)
 
 
 def cmd_lut_validate(args) -> None:
     from .lut import Lut
     from .lut_build import validate_trng_lut
 
-    lut = Lut.load(args.file, kind="trng")
-    rows = validate_trng_lut(lut, args.points, args.trials, args.seed, args.jobs)
+    lut = Lut.load(args.file)
+    if lut.kind in ("read", "write"):
+        return _validate_crossbar_lut(lut, args)
+    rows = validate_trng_lut(lut, args.points, args.trials or 128, args.seed, args.jobs)
     print(f"{'v_write (V)':>11} {'t_pulse (ns)':>12} {'P LUT':>7} {'P SPICE':>8} {'99% CI':>17}  inside")
     for r in rows:
         print(f"{r['v_write_V']:11.4f} {r['t_pulse_s'] * 1e9:12.3f} {r['p_lut']:7.3f} {r['p_spice']:8.3f} "
@@ -377,10 +408,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     lut = sub.add_parser("lut", help="lookup tables from SPICE").add_subparsers(dest="lut_command", required=True)
     build = lut.add_parser("build", help="sweep SPICE and write a LUT file")
-    build.add_argument("--kind", default="trng", help="trng (read/write follow with the crossbar sweeps)")
+    build.add_argument("--kind", default="trng", help="trng, read or write (crossbar array per position)")
     build.add_argument("--corner", default="tt")
     build.add_argument("--temp", type=float, default=27.0, help="temperature in C")
-    build.add_argument("--trials", type=int, default=128, help="SPICE trials per grid point")
+    build.add_argument("--trials", type=int, help="trng: SPICE trials per grid point (default 128); read: Monte "
+                       "Carlo arrays (default 4); write: switching/disturb trials per position (default 32)")
+    build.add_argument("--rows", type=int, default=16, help="read/write: simulated array rows (default 16)")
+    build.add_argument("--cols", type=int, default=16, help="read/write: simulated array columns (default 16)")
     build.add_argument("--jobs", type=int, default=2, help="local worker processes")
     build.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (workers with --nthreads 1)")
     build.add_argument("--cache", type=Path, default=Path(".vcma_cache"), help="per-point cache; reruns resume")
@@ -393,7 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     val = lut.add_parser("validate", help="compare a LUT with fresh SPICE runs off its grid")
     val.add_argument("file", type=Path)
     val.add_argument("--points", type=int, default=8)
-    val.add_argument("--trials", type=int, default=128)
+    val.add_argument("--trials", type=int, help="trng: fresh trials per point (default 128); read: fresh Monte "
+                     "Carlo arrays (default 4); write: fresh trials per position (default 64)")
     val.add_argument("--seed", type=int, default=12345)
     val.add_argument("--jobs", type=int, default=2)
     val.set_defaults(func=cmd_lut_validate)

@@ -79,8 +79,39 @@ def plot_switching_curve(x: Sequence[float], probs: Sequence[Proportion], xlabel
     return _save(fig, out)
 
 
+POSITION_MAPS = {
+    "read": [("i_read_P_A", 1e6, "I_read P (uA)"), ("i_read_AP_A", 1e6, "I_read AP (uA)"),
+             ("margin_V", 1e3, "margin (mV)"), ("sense_error_rate", 1.0, "sense error rate (fit)"),
+             ("sense_error_ci_high", 1.0, "sense error 95 % upper bound")],
+    "write": [("v_cell_fraction", 1.0, "v_cell / drive"), ("v_half_row_V", 1.0, "half-select (row) V"),
+              ("p_switch", 1.0, "P(switch) selected"), ("p_half_select_disturb_ci_high", 1.0,
+                                                          "half-select disturb 95 % upper bound")],
+}
+
+
+def plot_position_lut(lut, out: str | Path) -> Path:
+    """A read or write LUT: one heat map per variable over (row, col) of the simulated array."""
+    panels = [p for p in POSITION_MAPS[lut.kind] if p[0] in lut.variables]
+    r, c = lut.axis("row"), lut.axis("col")
+    fig, ax = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False)
+    for a, (name, scale, label) in zip(ax[0], panels):
+        im = a.pcolormesh(c, r, lut.variables[name][2] * scale, shading="nearest", cmap="viridis")
+        fig.colorbar(im, ax=a, label=label)
+        a.invert_yaxis()
+        a.set_xlabel("column")
+        a.set_ylabel("row")
+        a.set_title(name, fontsize=9)
+    prov = lut.provenance
+    fig.suptitle(f"{lut.kind} LUT: corner {prov.get('corner')}, {prov.get('temp_C')} C, array {prov.get('array')}"
+                 + (f", scheme {prov['scheme']} at {prov.get('v_drive_V')} V" if lut.kind == "write" else ""))
+    return _save(fig, out)
+
+
 def plot_lut(lut, out: str | Path) -> Path:
-    """A trng LUT: switching curves with confidence bands per pulse width, a heat map, and energy."""
+    """A trng LUT: switching curves with confidence bands per pulse width, a heat map, and energy.
+    A read or write LUT: heat maps over array position (:func:`plot_position_lut`)."""
+    if lut.kind in POSITION_MAPS:
+        return plot_position_lut(lut, out)
     v = lut.axis("v_write_V")
     t = lut.axis("t_pulse_s")
     p = lut.variables["p_switch"][2]
