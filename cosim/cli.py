@@ -214,7 +214,8 @@ def cmd_lut_build(args) -> None:
     check_kind(args.kind)
     start = time.perf_counter()
     if args.kind == "trng":
-        lut = build_trng_lut(args.corner, args.temp, args.trials or 128, args.jobs, args.scheduler, args.cache)
+        lut = build_trng_lut(args.corner, args.temp, args.trials or 128, args.jobs, args.scheduler, args.cache,
+                             check_runs=args.check_runs)
     else:
         from .lut_crossbar import build_crossbar_lut
 
@@ -240,6 +241,13 @@ def cmd_lut_show(args) -> None:
                 "latency_max_s", "sense_error_pooled", "pooled", "build_s"):
         if key in lut.provenance:
             print(f"{key}: {lut.provenance[key]}")
+    check = lut.provenance.get("cell_check")
+    if check:
+        lo, hi = check["p_cell_ci99"]
+        corr = check["serial_correlation"]
+        print(f"TRNG-cell check at v_write {check['v_write_V']:.4f} V (LUT predicts P(1) = 0.5): cell P(1) = "
+              f"{check['p_cell']:.3f} [{lo:.3f}, {hi:.3f}] (99 %, {check['bits']} bits); lag-1 correlation "
+              f"{corr['lag1']:+.3f} [{corr['ci95'][0]:+.3f}, {corr['ci95'][1]:+.3f}] (95 %)")
     if args.plot:
         print(f"plot: {plot_lut(lut, args.plot)}")
 
@@ -418,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", type=int, default=2, help="local worker processes")
     build.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (workers with --nthreads 1)")
     build.add_argument("--cache", type=Path, default=Path(".vcma_cache"), help="per-point cache; reruns resume")
+    build.add_argument("--check-runs", type=int, default=4,
+                       help="trng: 16-cycle TRNG-cell runs for the P(1) and serial-correlation check (0: none)")
     build.add_argument("--out", type=Path, required=True)
     build.set_defaults(func=cmd_lut_build)
     show = lut.add_parser("show", help="axes, provenance and plots of a LUT")

@@ -6,7 +6,8 @@ at the voltage that cell's MTJ actually sees:
     V_mtj = v_write * f_cell(v_write) * g(row, col) * V_c,nominal / V_c,cell
 
 * ``v_write`` is the cell's driver amplitude (the ``v_write`` of ``trng_cell.cir``); ``f_cell`` is
-  the fraction of it the TRNG-cell SPICE run delivers across the MTJ (LUT ``v_mtj_fraction``).
+  the fraction of it the TRNG-cell SPICE run delivers across the MTJ (LUT ``v_mtj_fraction``),
+  times the LUT's ``cell_check.amplitude_correction`` (fast sweep -> full cell, see lut_build).
 * ``g`` is the array-position factor from a ``write`` LUT (its ``v_cell_fraction`` relative to
   the best-placed cell: IR drop along the lines), on normalised position; 1 without a write LUT.
 * ``V_c,nominal / V_c,cell`` is cell-to-cell variation, drawn once per emulated chip from the
@@ -44,18 +45,24 @@ Calibration = Literal["nominal", "array", "column"]
 CALIBRATIONS: tuple[str, ...] = get_args(Calibration)
 
 
+def _correction(lut: Lut) -> float:
+    """The cell check's amplitude correction (fast sweep -> full cell; 1 without a check)."""
+    return float(lut.provenance.get("cell_check", {}).get("amplitude_correction", 1.0))
+
+
 def _fraction(lut: Lut) -> np.ndarray:
     if "v_mtj_fraction" not in lut.variables:
         raise LutError("the trng LUT has no 'v_mtj_fraction' (made before the TRNG-cell mapping existed); "
                        "rebuild it with `vcma lut build --kind trng`")
-    return lut.variables["v_mtj_fraction"][2]
+    return lut.variables["v_mtj_fraction"][2] * _correction(lut)
 
 
 def mtj_voltage(lut: Lut, v_write_V: np.ndarray | float) -> np.ndarray:
-    """MTJ voltage of a TRNG cell driven at ``v_write_V`` (the cell's delivered fraction)."""
+    """Effective MTJ amplitude (on the LUT's switching axis) of a TRNG cell driven at ``v_write_V``:
+    the delivered fraction from the TRNG-cell run, times the cell check's amplitude correction."""
     _fraction(lut)
     v = np.asarray(v_write_V, dtype=float)
-    return v * lut.interp("v_mtj_fraction", v_energy_V=v)
+    return v * lut.interp("v_mtj_fraction", v_energy_V=v) * _correction(lut)
 
 
 def _bisect(f, lo: np.ndarray, hi: np.ndarray, iters: int = 50) -> np.ndarray:

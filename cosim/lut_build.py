@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import brentq
 
 from compact_models import mtj_card
 
@@ -43,10 +44,11 @@ CHECK_RUNS, CHECK_CYCLES = 16, 16
 
 
 def trng_axes(corner: str, temp_C: float) -> dict[str, np.ndarray]:
-    """The grid: amplitudes 0.55-0.95 of the card's cancel voltage (30 mV steps on tt), 0.40-0.70 ns in 25 ps
-    steps (switching turns on sharply with width near 0.45 ns, so the width axis must be fine)."""
+    """The grid: amplitudes 0.45-0.95 of the card's cancel voltage (2.5 % steps, 30 mV on tt; low enough
+    that a varied cell at the FF or hot corner stays on the grid), 0.40-0.70 ns in 25 ps steps
+    (switching turns on sharply with width near 0.45 ns, so the width axis must be fine)."""
     vc = mtj_card(corner, temp_C + 273.15).v_cancel()
-    return {"v_write_V": np.round(np.linspace(0.55, 0.95, 17) * vc, 4),
+    return {"v_write_V": np.round(np.linspace(0.45, 0.95, 21) * vc, 4),
             "t_pulse_s": np.round(np.linspace(0.4e-9, 0.7e-9, 13), 13)}
 
 
@@ -116,7 +118,7 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
     points = [dict(v_write_V=float(v), t_pulse_s=float(t), trials=trials, seed=point_seed(v, t, corner, temp_C),
                    corner=corner, temp_C=temp_C) for v in vs for t in ts]
     res = run_points(switching_point, points, cache_dir, n_jobs, scheduler, desc=f"trng LUT {corner} {temp_C:g}C")
-    v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]
+    v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]  # both ends and the middle
     energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C,
                        **({} if energy_cycles == ENERGY_CYCLES else {"cycles": energy_cycles})) for v in v_energy]
     energy = run_points(cell_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
@@ -148,18 +150,33 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
 def cell_check(lut: Lut, runs: int, cycles: int, n_jobs: int = 2, scheduler: str | None = None,
                cache_dir: str | Path | None = None, t_pulse_s: float = TRNG_T_PULSE_S) -> dict:
     """Full TRNG-cell runs at the driver amplitude the LUT predicts for P(1) = 0.5: the cell's own
-    P(1) against that prediction, and the lag-1 correlation of its bits."""
-    from .emulator import calibrate_v_write
+    P(1) against that prediction, the lag-1 correlation of its bits, and the amplitude correction
+    that maps the LUT onto the cell.
+
+    Why a correction: the LUT's fast sweep (5 ps thermal step, cells from thermal equilibrium)
+    switches a little more readily than the full cell (the card's 1 ps step, after a write-verify
+    reset); ``amplitude_correction`` k is fitted so that LUT P(k * v_mtj) equals the cell's P(1) at
+    the check amplitude (one parameter from the check's bits; the emulator fidelity test checks it
+    at held-out operating points).
+    """
+    from .emulator import calibrate_v_write, mtj_voltage
 
     corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
+    lut.provenance.pop("cell_check", None)
     v = round(calibrate_v_write(lut, t_pulse_s), 4)
     pts = [dict(v_write_V=v, cycles=cycles, seed=point_seed(v, "check", i, corner, temp_C), corner=corner,
                 temp_C=temp_C) for i in range(runs)]
     bits = [np.array(r["bits"]) for r in run_points(cell_bits_point, pts, cache_dir, n_jobs, scheduler,
                                                       desc="TRNG cell check")]
     p = Proportion(int(sum(b.sum() for b in bits)), sum(len(b) for b in bits), 0.99)
+    v_mtj = float(mtj_voltage(lut, v))
+    vs = lut.axis("v_write_V")
+    p_lut = lambda x: float(lut.interp("p_switch", v_write_V=x, t_pulse_s=t_pulse_s))  # noqa: E731
+    k = 1.0
+    if 0 < p.p < 1 and p_lut(vs[0]) < p.p < p_lut(vs[-1]):
+        k = brentq(lambda x: p_lut(x) - p.p, vs[0], vs[-1], xtol=1e-6) / v_mtj
     return {"v_write_V": v, "t_pulse_s": t_pulse_s, "p_lut": 0.5, "p_cell": p.p, "p_cell_ci99": list(p.ci),
-            "bits": int(p.n), "serial_correlation": lag1_correlation(bits)}
+            "bits": int(p.n), "serial_correlation": lag1_correlation(bits), "amplitude_correction": k}
 
 
 def validate_trng_lut(lut: Lut, n_points: int = 8, trials: int = 128, seed: int = 12345, n_jobs: int = 2,

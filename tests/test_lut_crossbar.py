@@ -11,7 +11,7 @@ from cosim.lut import Lut, LutError, shipped_lut_path
 from cosim.lut_crossbar import (build_write_lut, fit_error_map, pooled_interval, validate_write_lut)
 from cosim.stats import Proportion
 
-SHIPPED = [("tt", 27.0)]
+SHIPPED = [("tt", 27.0), ("ss", 27.0), ("ff", 27.0), ("tt", 85.0)]
 """Shipped so far (the SS/FF 27 C and TT 85 C builds are still to be made with `vcma lut build`)."""
 
 
@@ -140,3 +140,9 @@ def test_shipped_write_luts_lose_voltage_with_distance_from_the_drivers():
         assert f[0, 0] - f[-1, -1] > 0.0005  # more than the transient noise of one array write
         # the selected cell switches far more often than a half-selected cell is disturbed
         assert np.all(lut.variables["p_half_select_disturb_ci_high"][2] < lut.variables["p_switch_ci_low"][2])
+
+
+def test_shipped_read_luts_follow_the_corners():
+    """FF transistors conduct more than SS ones: the read current of every cell orders SS < TT < FF."""
+    i = {c: Lut.load(shipped_lut_path("read", c, 27.0), kind="read").variables["i_read_P_A"][2] for c in ("ss", "tt", "ff")}
+    assert np.all(i["ss"] < i["tt"]) and np.all(i["tt"] < i["ff"])
