@@ -252,6 +252,15 @@ def cmd_lut_show(args) -> None:
         print(f"plot: {plot_lut(lut, args.plot)}")
 
 
+def _verdict(rows: list[dict], need: float, what: str) -> None:
+    """Print the pass count and PASS/FAIL (at least ``need`` of the rows inside); exit 1 on FAIL."""
+    inside = sum(r["inside"] for r in rows)
+    passed = inside >= need * len(rows)
+    print(f"{inside}/{len(rows)} {what}: {'PASS' if passed else 'FAIL'}")
+    if not passed:
+        raise SystemExit(1)
+
+
 def _validate_crossbar_lut(lut, args) -> None:
     from .lut_crossbar import validate_read_lut, validate_write_lut
 
@@ -263,11 +272,7 @@ def _validate_crossbar_lut(lut, args) -> None:
     for r in rows:
         print(f"{r['check']:>30} {r['position']:>9} {r['lut']:11.4g} {r['spice']:11.4g}  {r['bound']:<34} "
               f"{'yes' if r['inside'] else 'NO'}")
-    inside = sum(r["inside"] for r in rows)
-    verdict = "PASS" if inside == len(rows) else "FAIL"
-    print(f"{inside}/{len(rows)} checks inside their tolerance / 99 % interval of fresh SPICE: {verdict}")
-    if verdict == "FAIL":
-        raise SystemExit(1)
+    _verdict(rows, 1.0, "checks inside their tolerance / 99 % interval of fresh SPICE")
 
 
 def cmd_lut_validate(args) -> None:
@@ -282,11 +287,7 @@ def cmd_lut_validate(args) -> None:
     for r in rows:
         print(f"{r['v_write_V']:11.4f} {r['t_pulse_s'] * 1e9:12.3f} {r['p_lut']:7.3f} {r['p_spice']:8.3f} "
               f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  {'yes' if r['inside'] else 'NO'}")
-    inside = sum(r["inside"] for r in rows)
-    verdict = "PASS" if inside >= 0.95 * len(rows) else "FAIL"
-    print(f"{inside}/{len(rows)} points inside the 99 % binomial interval of fresh SPICE trials: {verdict}")
-    if verdict == "FAIL":
-        raise SystemExit(1)
+    _verdict(rows, 0.95, "points inside the 99 % binomial interval of fresh SPICE trials")
 
 
 def cmd_emulate(args) -> None:
