@@ -4,7 +4,7 @@ Baseline (what a user without the toolkit does): for each trial, write the shipp
 netlist with one cell and its own seed, and run ``ngspice -b`` on it (card defaults: 1 ps
 thermal-field step, 3 ns settle). Python path: ``cosim.switching`` with 32 cells per transient,
 joblib workers on every core, one ngspice shared library per worker, a 5 ps thermal-field step
-and a 1 ns settle. Both run here, in this process, at the same operating points; rates are
+and a 2 ns settle (SWEEP_T_SETTLE_S). Both run here, in this process, at the same operating points; rates are
 medians over repeats, and the switching probabilities of the two paths are compared with
 Fisher's exact test (agreement: p > 0.01) and shown with their 95 % Clopper-Pearson intervals.
 

@@ -32,7 +32,7 @@ from .lut import Lut, LutError, model_sha256
 from .stats import Proportion
 from .sweep import run_points
 from .netlist_gen import TRNG_T_PULSE_S
-from .switching import SWEEP_DT_THERMAL_S, final_mz
+from .switching import SWEEP_DT_THERMAL_S, SWEEP_T_SETTLE_S, final_mz
 from .trng import run_trng
 
 ENERGY_CYCLES = 4
@@ -41,6 +41,9 @@ ENERGY_POINTS = 3
 CHECK_RUNS, CHECK_CYCLES = 16, 16
 """The cell check: 16 seeded TRNG-cell runs of 16 cycles (256 bits) at the predicted P(1) = 0.5 driver
 (long transients slow ngspice down more than proportionally, so many short runs)."""
+CELL_PARAMS = {"dt_thermal_s": SWEEP_DT_THERMAL_S}
+"""TRNG-cell statistics runs use the sweep's thermal step, so the cell and the LUT differ only in the circuit
+(5x faster than the card's 1 ps; the shipped netlist keeps 1 ps)."""
 
 
 def trng_axes(corner: str, temp_C: float) -> dict[str, np.ndarray]:
@@ -71,14 +74,15 @@ def mtj_fraction(run, v_write_V: float) -> float:
 
 
 def cell_point(v_write_V: float, seed: int, corner: str, temp_C: float, cycles: int = ENERGY_CYCLES) -> dict:
-    run = run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C)
+    run = run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C, params=CELL_PARAMS)
     return {"energy_per_bit_J": run.energy_per_bit_J, "cycle_time_s": run.cycle_time_s,
             "v_mtj_fraction": mtj_fraction(run, v_write_V)}
 
 
 def cell_bits_point(v_write_V: float, cycles: int, seed: int, corner: str, temp_C: float,
                     t_pulse_s: float | None = None) -> dict:
-    run = run_trng(cycles, v_write=v_write_V, t_pulse=t_pulse_s, seed=seed, corner=corner, temp_C=temp_C)
+    run = run_trng(cycles, v_write=v_write_V, t_pulse=t_pulse_s, seed=seed, corner=corner, temp_C=temp_C,
+                   params=CELL_PARAMS)
     return {"bits": run.bits.tolist()}
 
 
@@ -136,7 +140,8 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
     }, {
         "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
         "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],
-        "dt_thermal_s": SWEEP_DT_THERMAL_S, "trials_per_point": trials, "ci": "95 % Clopper-Pearson",
+        "dt_thermal_s": SWEEP_DT_THERMAL_S, "t_settle_s": SWEEP_T_SETTLE_S, "trials_per_point": trials,
+        "ci": "95 % Clopper-Pearson",
         "seeds": "point_seed(v, t, corner, temp_C) = 1 + crc32(repr(coords)) mod 2^30; batch i uses seed + i",
         "cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": energy_cycles,
         "versions": _versions(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -153,11 +158,11 @@ def cell_check(lut: Lut, runs: int, cycles: int, n_jobs: int = 2, scheduler: str
     P(1) against that prediction, the lag-1 correlation of its bits, and the amplitude correction
     that maps the LUT onto the cell.
 
-    Why a correction: the LUT's fast sweep (5 ps thermal step, cells from thermal equilibrium)
-    switches a little more readily than the full cell (the card's 1 ps step, after a write-verify
-    reset); ``amplitude_correction`` k is fitted so that LUT P(k * v_mtj) equals the cell's P(1) at
-    the check amplitude (one parameter from the check's bits; the emulator fidelity test checks it
-    at held-out operating points).
+    Why a correction: the LUT's cells see an ideal pulse from thermal equilibrium; the full cell's
+    MTJ sees the driver through the access transistor (its voltage share shifts as m precesses) after
+    a reset, and is read by a sense amplifier; ``amplitude_correction`` k is fitted so that LUT
+    P(k * v_mtj) equals the cell's P(1) at the check amplitude (one parameter from the check's bits;
+    the emulator fidelity test checks it at held-out operating points).
     """
     from .emulator import calibrate_v_write, mtj_voltage
 

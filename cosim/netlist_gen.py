@@ -27,13 +27,15 @@ def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS, lib: str = "vcma_
         f"* VCMA-MTJ switching trials: {n_trials} independent cells under one write pulse",
         "* Rendered by cosim.netlist_gen.render_switching; run with: ngspice -b netlists/mtj_switching.cir",
         "* t_pulse is the full width at half maximum; m_z is averaged over the last 0.5 ns of the settle time.",
-        "* Every cell starts in P (mz = +1); mz_k < 0 at the end means cell k switched.",
+        "* Every cell starts in P (mz = +1), rests in thermal equilibrium (reached during t_therm, see vcma_mtj.lib),",
+        "* then sees the pulse at t_delay; mz_k < 0 at the end means cell k switched.",
         f".include {lib}",
-        ".param v_write=1.3 t_pulse=0.55n t_rise=20p t_delay=0.1n t_settle=3n noise=1 mz0=1 theta0=-1",
+        ".param v_write=1.3 t_pulse=0.55n t_rise=20p t_therm=0.3n t_delay={t_therm + 0.1n} t_settle=3n",
+        ".param noise=1 mz0=1 theta0=-1",
         ".param t_stop={t_delay + t_pulse + t_rise + t_settle}",
         "Vw w 0 DC 0 PULSE(0 {v_write} {t_delay} {t_rise} {t_rise} {t_pulse - t_rise} 1)",
     ]
-    lines += [f"X{k} w 0 VCMA_MTJ noise={{noise}} mz0={{mz0}} theta0={{theta0}}" for k in range(n_trials)]
+    lines += [f"X{k} w 0 VCMA_MTJ noise={{noise}} mz0={{mz0}} theta0={{theta0}} t_therm={{t_therm}}" for k in range(n_trials)]
     lines += [".tran 1p {t_stop} 0 {mtj_dt_th}"]
     lines += [f".meas tran mz_{k} avg v(x{k}.mz) from={{t_stop - 0.5n}} to={{t_stop}}" for k in range(n_trials)]
     lines += [".options seed=1", ".end"]
@@ -64,17 +66,20 @@ def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "")
     head = f"""* VCMA-MTJ TRNG cell, 1T-1MTJ, {n_cycles} cycles of reset / write / read
 * Rendered by cosim.netlist_gen.render_trng_cell; run with: ngspice -b netlists/trng_cell.cir
 * Cycle k (period t_cycle): [0, t_slot) reset slot: if the last latched bit is 1 (AP), a toggle pulse
-* v_reset for t_reset; [t_slot, 2 t_slot) write slot: VCMA pulse v_write for t_pulse (full width at half
-* maximum) whose switching probability is the bit's P(1); [2 t_slot, 3 t_slot) read slot: the bit line
+* v_reset for t_reset; at t_w = t_slot + t_rest, the write: VCMA pulse v_write for t_pulse (full width at half
+* maximum) whose switching probability is the bit's P(1); at t_r = t_w + t_slot + t_settle, the read slot
+* [t_r, t_r + t_slot). The rests matter: with alpha = 0.01 a pulse leaves m ringing on a wide orbit that decays
+* in ~1/(alpha gamma mu0 H) = 3.8 ns, so a read too soon samples the orbit, not the well, and a write
+* too soon after the reset starts from a ringing state (both flatten P(1) vs amplitude). In the read slot the bit line
 * is biased through r_load from v_read, a StrongARM latch compares it with a replica reference
 * (midway between R_P and R_AP at 0.25 V) at sae,
 * and q latches the decision. bit_k = q at the end of cycle k (1 = AP); e_k = supply energy of cycle k.
 .include {netlist_dir}vcma_mtj.lib
 .lib {netlist_dir}cards/cmos45.lib tt
-.param v_write=0.85 t_pulse={TRNG_T_PULSE_S * 1e9:g}n v_reset=1.35 t_reset=0.5n t_rise=20p t_slot=1n
+.param v_write=0.85 t_pulse={TRNG_T_PULSE_S * 1e9:g}n v_reset=1.35 t_reset=0.6n t_rise=20p t_slot=1n t_rest=4n t_settle=3n
 .param v_read=0.5 r_load=60k r_drv=500 w_access=360n w_sa=720n
 .param r_ref={{0.5*(mtj_ra/(3.141592653589793*mtj_d*mtj_d/4))*(2 + mtj_tmr0/(1 + 0.0625/(mtj_vh*mtj_vh)))}}
-.param t_cycle={{3*t_slot}} n_cycles={n_cycles}
+.param t_w={{t_slot + t_rest}} t_r={{t_w + t_slot + t_settle}} t_cycle={{t_r + t_slot}} n_cycles={n_cycles}
 .options seed=1
 
 * Supplies, each with a 0 V ammeter for energy accounting.
@@ -85,10 +90,10 @@ Vard rd_s rd 0
 
 * Timing (unit pulses): reset, write, read enable, sense enable, latch clock.
 Vpr pr 0 PULSE(0 1 {{0.1n}} {{t_rise}} {{t_rise}} {{t_reset - t_rise}} {{t_cycle}})
-Vpw pw 0 PULSE(0 1 {{t_slot + 0.1n}} {{t_rise}} {{t_rise}} {{t_pulse - t_rise}} {{t_cycle}})
-Vren ren 0 PULSE(0 1 {{2*t_slot + 0.05n}} {{t_rise}} {{t_rise}} {{0.85n}} {{t_cycle}})
-Vsae sae 0 PULSE(0 {{vdd}} {{2*t_slot + 0.45n}} {{t_rise}} {{t_rise}} {{0.45n}} {{t_cycle}})
-Vclk clk 0 PULSE(0 1 {{2*t_slot + 0.8n}} {{t_rise}} {{t_rise}} {{0.05n}} {{t_cycle}})
+Vpw pw 0 PULSE(0 1 {{t_w + 0.1n}} {{t_rise}} {{t_rise}} {{t_pulse - t_rise}} {{t_cycle}})
+Vren ren 0 PULSE(0 1 {{t_r + 0.05n}} {{t_rise}} {{t_rise}} {{0.85n}} {{t_cycle}})
+Vsae sae 0 PULSE(0 {{vdd}} {{t_r + 0.45n}} {{t_rise}} {{t_rise}} {{0.45n}} {{t_cycle}})
+Vclk clk 0 PULSE(0 1 {{t_r + 0.8n}} {{t_rise}} {{t_rise}} {{0.05n}} {{t_cycle}})
 
 * Write driver: conditional reset toggle, then the stochastic write pulse, 0 V otherwise; it
 * releases the bit line (conductance -> 0) while the read enable ren is high.

@@ -1,7 +1,8 @@
 """Sweep engine: run a function over a list of points, in parallel, caching every finished point.
 
 Each point's result is written atomically to ``cache_dir/<key>.json`` as soon as it returns,
-where the key hashes the function name and the point (seed included), so a sweep killed half
+where the key hashes the function name, the point (seed included) and the model it runs (netlists,
+cards, the code that renders and runs them: see ``model_fingerprint``), so a sweep killed half
 way resumes where it stopped and a finished point is never recomputed. Points run on local
 worker processes (joblib/loky, recycled every few points because PySpice leaks memory per
 transient) or on a Dask cluster (``scheduler="tcp://host:port"``, dask.distributed's joblib
@@ -10,7 +11,9 @@ backend; start its workers with ``--nthreads 1``: ngspice is one simulator per p
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 from pathlib import Path
 from typing import Callable
@@ -24,8 +27,28 @@ RECYCLE_EVERY = 16
 """Points per local worker before the worker processes are replaced (PySpice issue 373)."""
 
 
+@functools.lru_cache(maxsize=None)
+def model_fingerprint(func_file: str) -> str:
+    """Hash of what a cached SPICE result depends on besides its point: the shipped netlists, the
+    card definitions, the modules that render and run decks, and the file defining the point
+    function. A changed model or settle time never reuses a stale cache entry."""
+    import compact_models
+    from compact_models.render import NETLIST_DIR
+
+    here = Path(__file__).parent
+    files = sorted(p for p in NETLIST_DIR.rglob("*") if p.is_file())
+    files += sorted(Path(compact_models.__file__).parent.glob("*.py"))
+    files += [here / f"{m}.py" for m in ("netlist_gen", "deck", "spice", "switching", "trng", "crossbar")]
+    files += [Path(func_file)] if func_file else []
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
 def point_key(func: Callable, point: dict) -> str:
-    text = json.dumps({"func": f"{func.__module__}.{func.__qualname__}", "point": point}, sort_keys=True)
+    text = json.dumps({"func": f"{func.__module__}.{func.__qualname__}", "point": point,
+                       "model": model_fingerprint(inspect.getsourcefile(func) or "")}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

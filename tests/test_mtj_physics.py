@@ -59,7 +59,7 @@ def test_resistance_and_bias_dependent_tmr(iv_result):
 def _deterministic_ringing(single_cell, alpha, t_run):
     c = card()
     params = {"v_write": hand_v_cancel(c), "t_pulse": t_run, "t_rise": 1e-12, "t_delay": 1e-12,
-              "t_settle": 0.5e-9, "noise": 0, "alpha": alpha, "eta_stt": 0.0}
+              "t_settle": 0.5e-9, "noise": 0, "alpha": alpha, "eta_stt": 0.0, "t_therm": 0.0}
     r = run_netlist(single_cell, params)
     t = r["time"]
     keep = (t > 20e-12) & (t < t_run)
@@ -116,6 +116,27 @@ def test_thermal_equilibrium_boltzmann_variance(tmp_path, lib_path):
     volume = math.pi * c.diameter_m ** 2 / 4 * c.t_fl_m
     expected = KB * T_K / (MU0 * c.ms_A_per_m * hk * volume)
     assert var == pytest.approx(expected, rel=0.15)
+
+
+def test_thermalising_phase_reaches_boltzmann_equilibrium(tmp_path, lib_path):
+    """Switching trials start from equilibrium: during t_therm the damping is alpha_therm = 1 with its own
+    thermal field, and var(m_x) must be the Boltzmann value (as above) within ~0.3 ns, at the sweep's 5 ps
+    thermal step, although the card's alpha = 0.01 alone would need ~10 ns."""
+    n = 64
+    path = tmp_path / "therm.cir"
+    path.write_text(f"* thermalising phase\n.include {lib_path}\nVw w 0 0\n"
+                    + "".join(f"X{k} w 0 VCMA_MTJ hx=0 t_therm=2n dt_th=5p\n" for k in range(n))
+                    + ".tran 1p 2n 0 5p\n.end\n")
+    r = run_netlist(path, seed=5)
+    t = r["time"]
+    dt = np.diff(t, append=t[-1])
+    keep = t > 0.3e-9
+    var = np.mean([np.sum((r[f"v(x{k}.mx)"] ** 2 * dt)[keep]) / np.sum(dt[keep]) for k in range(n)])
+    c = card()
+    nx = math.pi * c.t_fl_m / (4 * c.diameter_m)
+    hk = 2 * c.ki_J_per_m2 / (MU0 * c.ms_A_per_m * c.t_fl_m) - (1 - 3 * nx) * c.ms_A_per_m
+    volume = math.pi * c.diameter_m ** 2 / 4 * c.t_fl_m
+    assert var == pytest.approx(KB * T_K / (MU0 * c.ms_A_per_m * hk * volume), rel=0.12)
 
 
 def test_static_model_has_the_same_iv_as_the_held_dynamic_model(tmp_path, netlist_dir):

@@ -41,3 +41,16 @@ def test_seeded_trials_reproduce():
     c = switching_probability(0.8, 0.5e-9, 8, seed=3, batch=4)
     assert b == c  # same batches, same seeds, whatever the number of workers
     assert a.n == b.n == 8
+
+
+def test_sweep_settle_time_reads_the_settled_state():
+    """After a pulse the free layer rings on a wide orbit (damping time 3.8 ns); the sweep reads m_z at
+    SWEEP_T_SETTLE_S. Same seeds, so each trial's noise is the same up to then: its sign must agree with
+    the sign after an 8 ns settle in nearly every trial at a P ~ 0.5 point (binomial: >= 60 of 64)."""
+    from cosim.switching import SWEEP_T_SETTLE_S, final_mz
+
+    short = final_mz(0.8, 0.5e-9, 64, seed=41, n_jobs=2, t_settle=SWEEP_T_SETTLE_S)
+    long = final_mz(0.8, 0.5e-9, 64, seed=41, n_jobs=2, t_settle=8e-9)
+    assert 10 < np.sum(long < 0) < 54  # a point where both outcomes are common
+    assert np.sum(np.sign(short) == np.sign(long)) >= 60
+    assert np.mean(np.abs(long)) > np.mean(np.abs(short))  # the orbit shrinks towards the well
