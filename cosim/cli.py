@@ -224,6 +224,20 @@ def cmd_lut_build(args) -> None:
     print(f"wrote {lut.save(args.out)} ({time.perf_counter() - start:.1f} s)")
 
 
+def cmd_lut_cell(args) -> None:
+    import datetime
+
+    from .lut import Lut
+    from .lut_build import add_cell_parts
+
+    start = time.perf_counter()
+    lut = add_cell_parts(Lut.load(args.file, kind="trng"), check_runs=args.check_runs, n_jobs=args.jobs,
+                         scheduler=args.scheduler, cache_dir=args.cache)
+    lut.provenance["cell_command"] = " ".join(sys.argv)
+    lut.provenance["cell_date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    print(f"wrote {lut.save(args.out or args.file)} ({time.perf_counter() - start:.1f} s)")
+
+
 def cmd_lut_show(args) -> None:
     from .lut import Lut
     from .plots import plot_lut
@@ -238,7 +252,7 @@ def cmd_lut_show(args) -> None:
         print(f"{key}: {lut.provenance.get(key)}")
     print(f"versions: {lut.provenance.get('versions')}")
     for key in ("array", "scheme", "v_drive_V", "selected_positions", "energy_per_read_J", "energy_per_bit_J",
-                "latency_max_s", "sense_error_pooled", "pooled", "build_s"):
+                "latency_max_s", "sense_error_pooled", "pooled", "build_s", "cell_date", "cell_command"):
         if key in lut.provenance:
             print(f"{key}: {lut.provenance[key]}")
     check = lut.provenance.get("cell_check")
@@ -431,6 +445,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="trng: 16-cycle TRNG-cell runs for the P(1) and serial-correlation check (0: none)")
     build.add_argument("--out", type=Path, required=True)
     build.set_defaults(func=cmd_lut_build)
+    cell = lut.add_parser("cell", help="rerun the TRNG-cell parts of a trng LUT (energy, driver share, cell "
+                          "check) after a change to trng_cell.cir; the switching table is kept")
+    cell.add_argument("file", type=Path)
+    cell.add_argument("--check-runs", type=int, default=4, help="16-cycle TRNG-cell runs for the check (0: none)")
+    cell.add_argument("--jobs", type=int, default=2, help="local worker processes")
+    cell.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT")
+    cell.add_argument("--cache", type=Path, default=Path(".vcma_cache"), help="per-point cache; reruns resume")
+    cell.add_argument("--out", type=Path, help="output file (default: update FILE in place, atomically)")
+    cell.set_defaults(func=cmd_lut_cell)
     show = lut.add_parser("show", help="axes, provenance and plots of a LUT")
     show.add_argument("file", type=Path)
     show.add_argument("--plot", type=Path)

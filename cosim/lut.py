@@ -49,7 +49,11 @@ def shipped_lut_path(kind: str, corner: str = "tt", temp_C: float = 27.0) -> Pat
 
 def model_sha256() -> str:
     """Hash of the compact model netlist: a LUT made with another model is refused."""
-    return hashlib.sha256((NETLIST_DIR / "vcma_mtj.lib").read_bytes()).hexdigest()
+    return file_sha256(NETLIST_DIR / "vcma_mtj.lib")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass
@@ -137,6 +141,10 @@ class Lut:
         if check_model and prov.get("model_sha256") not in (None, model_sha256()):
             raise LutError(f"{path}: built with another compact model (sha256 {prov.get('model_sha256', '')[:12]}...,"
                            f" current {model_sha256()[:12]}...); rebuild it with `vcma lut build`")
+        cell = NETLIST_DIR / "trng_cell.cir"
+        if check_model and prov.get("trng_cell_sha256") not in (None, file_sha256(cell)):
+            raise LutError(f"{path}: its energy, driver share and cell check come from another {cell.name}; "
+                           f"rerun them with `vcma lut cell {path}`")
         try:
             axes = {n: (u, arrays[f"axis:{n}"]) for n, u in meta["axes"].items()}
             variables = {n: (v["unit"], tuple(v["axes"]), arrays[f"var:{n}"]) for n, v in meta["variables"].items()}

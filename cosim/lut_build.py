@@ -27,11 +27,12 @@ import numpy as np
 from scipy.optimize import brentq
 
 from compact_models import mtj_card
+from compact_models.render import NETLIST_DIR
 
-from .lut import Lut, LutError, model_sha256
+from .lut import Lut, LutError, file_sha256, model_sha256
 from .stats import Proportion
 from .sweep import run_points
-from .netlist_gen import TRNG_T_PULSE_S
+from .netlist_gen import TRNG_FILE, TRNG_T_PULSE_S
 from .switching import SWEEP_DT_THERMAL_S, SWEEP_T_SETTLE_S, final_mz
 from .trng import run_trng
 
@@ -122,31 +123,47 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
     points = [dict(v_write_V=float(v), t_pulse_s=float(t), trials=trials, seed=point_seed(v, t, corner, temp_C),
                    corner=corner, temp_C=temp_C) for v in vs for t in ts]
     res = run_points(switching_point, points, cache_dir, n_jobs, scheduler, desc=f"trng LUT {corner} {temp_C:g}C")
-    v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]  # both ends and the middle
-    energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C,
-                       **({} if energy_cycles == ENERGY_CYCLES else {"cycles": energy_cycles})) for v in v_energy]
-    energy = run_points(cell_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
     k = np.array([r["k"] for r in res], dtype=float).reshape(len(vs), len(ts))
     n = np.array([r["n"] for r in res], dtype=float).reshape(len(vs), len(ts))
     ci = np.array([Proportion(int(a), int(b)).ci for a, b in zip(k.ravel(), n.ravel())]).reshape(len(vs), len(ts), 2)
     grid = ("v_write_V", "t_pulse_s")
-    lut = Lut("trng", {"v_write_V": ("V", vs), "t_pulse_s": ("s", ts), "v_energy_V": ("V", v_energy)}, {
+    lut = Lut("trng", {"v_write_V": ("V", vs), "t_pulse_s": ("s", ts)}, {
         "p_switch": ("1", grid, k / n),
         "p_switch_ci_low": ("1", grid, ci[..., 0]),
         "p_switch_ci_high": ("1", grid, ci[..., 1]),
         "trials": ("1", grid, n),
-        "energy_per_bit_J": ("J", ("v_energy_V",), np.array([e["energy_per_bit_J"] for e in energy])),
-        "v_mtj_fraction": ("1", ("v_energy_V",), np.array([e["v_mtj_fraction"] for e in energy])),
     }, {
         "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
         "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],
         "dt_thermal_s": SWEEP_DT_THERMAL_S, "t_settle_s": SWEEP_T_SETTLE_S, "trials_per_point": trials,
         "ci": "95 % Clopper-Pearson",
         "seeds": "point_seed(v, t, corner, temp_C) = 1 + crc32(repr(coords)) mod 2^30; batch i uses seed + i",
-        "cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": energy_cycles,
         "versions": _versions(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
     })
+    return add_cell_parts(lut, energy_cycles, check_runs, check_cycles, n_jobs, scheduler, cache_dir)
+
+
+def add_cell_parts(lut: Lut, energy_cycles: int = ENERGY_CYCLES, check_runs: int = CHECK_RUNS,
+                   check_cycles: int = CHECK_CYCLES, n_jobs: int = 2, scheduler: str | None = None,
+                   cache_dir: str | Path | None = None) -> Lut:
+    """(Re)compute what a trng LUT takes from the full TRNG cell: energy per bit and driver-to-MTJ share
+    over ``v_energy_V``, cycle time, and the cell check. The switching table is device physics and does
+    not depend on the cell, so after a change to ``trng_cell.cir`` (sense amplifier, reset, timing)
+    this is all that must be rerun (``vcma lut cell``)."""
+    corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
+    vs = lut.axis("v_write_V")
+    v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]  # both ends and the middle
+    energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C,
+                       **({} if energy_cycles == ENERGY_CYCLES else {"cycles": energy_cycles})) for v in v_energy]
+    energy = run_points(cell_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
+    lut = Lut("trng", {**lut.axes, "v_energy_V": ("V", v_energy)}, {
+        **lut.variables,
+        "energy_per_bit_J": ("J", ("v_energy_V",), np.array([e["energy_per_bit_J"] for e in energy])),
+        "v_mtj_fraction": ("1", ("v_energy_V",), np.array([e["v_mtj_fraction"] for e in energy])),
+    }, {k: v for k, v in lut.provenance.items() if k != "cell_check"})
+    lut.provenance.update({"cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": energy_cycles,
+                           "trng_cell_sha256": file_sha256(NETLIST_DIR / TRNG_FILE)})
     if check_runs > 0:
         lut.provenance["cell_check"] = cell_check(lut, check_runs, check_cycles, n_jobs, scheduler, cache_dir)
     return lut
@@ -167,7 +184,6 @@ def cell_check(lut: Lut, runs: int, cycles: int, n_jobs: int = 2, scheduler: str
     from .emulator import calibrate_v_write, mtj_voltage
 
     corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
-    lut.provenance.pop("cell_check", None)
     v = round(calibrate_v_write(lut, t_pulse_s), 4)
     pts = [dict(v_write_V=v, cycles=cycles, seed=point_seed(v, "check", i, corner, temp_C), corner=corner,
                 temp_C=temp_C) for i in range(runs)]

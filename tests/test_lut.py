@@ -72,6 +72,11 @@ def test_corrupted_truncated_wrong_schema_nan_and_kind_are_refused(tmp_path):
     np.savez(tmp_path / "model.npz", **{**arrays, "__meta__": np.array(json.dumps(meta))})
     with pytest.raises(LutError, match="another compact model"):
         Lut.load(tmp_path / "model.npz")
+    meta = json.loads(str(arrays["__meta__"]))
+    meta["provenance"]["trng_cell_sha256"] = "0" * 64
+    np.savez(tmp_path / "cell.npz", **{**arrays, "__meta__": np.array(json.dumps(meta))})
+    with pytest.raises(LutError, match="another trng_cell.cir; rerun them with `vcma lut cell"):
+        Lut.load(tmp_path / "cell.npz")
     with pytest.raises(LutError, match="a 'trng' LUT where a 'read' LUT is needed"):
         Lut.load(good, kind="read")
     with pytest.raises(LutError, match="not found"):
@@ -117,9 +122,23 @@ def test_small_lut_matches_fresh_spice_at_held_out_points(tmp_path):
     from cosim.lut_build import build_trng_lut, validate_trng_lut
 
     axes = {"v_write_V": np.array([0.76, 0.80, 0.84, 0.88]), "t_pulse_s": np.array([0.45e-9, 0.55e-9])}
-    lut = build_trng_lut("tt", 27.0, trials=64, n_jobs=2, cache_dir=tmp_path / "cache", axes=axes, energy_cycles=1)
+    lut = build_trng_lut("tt", 27.0, trials=64, n_jobs=2, cache_dir=tmp_path / "cache", axes=axes, energy_cycles=1,
+                         check_runs=2)
     lut = Lut.load(lut.save(tmp_path / "small.lut.npz"), kind="trng")
     rows = validate_trng_lut(lut, n_points=6, trials=64, n_jobs=2)
     inside = sum(r["inside"] for r in rows)
     assert inside / len(rows) >= 0.95, rows
     assert np.all(np.diff(lut.variables["p_switch"][2][:, 0]) >= -0.2)  # rises with amplitude, within noise
+    assert lut.provenance["cell_check"]["bits"] == 2 * 16
+    assert lut.provenance["cycle_time_s"] == pytest.approx(10e-9)  # 1 + 4 + 1 + 3 + 1 ns (trng_cell.cir)
+
+    # `vcma lut cell` reruns only the cell parts: the switching table is kept, the command recorded
+    out = tmp_path / "recell.lut.npz"
+    subprocess.run([sys.executable, "-m", "cosim.cli", "lut", "cell", str(tmp_path / "small.lut.npz"), "--check-runs",
+                    "0", "--cache", str(tmp_path / "cache"), "--out", str(out)], check=True, capture_output=True)
+    again = Lut.load(out, kind="trng")
+    assert np.array_equal(again.variables["p_switch"][2], lut.variables["p_switch"][2])
+    assert again.provenance["command"] == lut.provenance["command"]
+    assert "lut cell" in again.provenance["cell_command"] and "cell_check" not in again.provenance
+    assert np.array_equal(again.axis("v_energy_V"), lut.axis("v_energy_V"))
+    assert np.all(again.variables["energy_per_bit_J"][2] > 0)
