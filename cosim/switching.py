@@ -27,7 +27,7 @@ period is >= 0.25 ns, so 5 ps still resolves it 50-fold; benchmarks/bench_switch
 switching probabilities agree with 1 ps single-trial runs within their binomial confidence bounds."""
 SWEEP_T_SETTLE_S = 2e-9
 """Time after the pulse before m_z is read. With alpha = 0.01 a cell rings on a wide orbit after the pulse;
-measured over 12 ns (128 trials at P = 0.5 and 0.75): the sign of m_z averaged over [1.5, 2] ns agrees
+measured over 12 ns (64 trials each at P = 0.48 and 0.75): the sign of m_z averaged over [1.5, 2] ns agrees
 with the settled one in 98-100 % of trials, over [0.5, 1] ns in only 94-97 %."""
 
 

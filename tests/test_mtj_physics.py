@@ -98,29 +98,36 @@ def test_norm_held_over_stochastic_run(single_cell):
     assert np.std(r["v(x0.mx)"]) > 0.01  # the run really was stochastic
 
 
+def boltzmann_var_mx() -> float:
+    """var(m_x) = kB T / (mu0 Ms Hk,eff V) about the easy axis without bias field (small angles)."""
+    c = card()
+    nx = math.pi * c.t_fl_m / (4 * c.diameter_m)
+    hk = 2 * c.ki_J_per_m2 / (MU0 * c.ms_A_per_m * c.t_fl_m) - (1 - 3 * nx) * c.ms_A_per_m
+    volume = math.pi * c.diameter_m ** 2 / 4 * c.t_fl_m
+    return KB * T_K / (MU0 * c.ms_A_per_m * hk * volume)
+
+
+def time_averaged_mx2(r, n: int, after_s: float) -> float:
+    t = r["time"]
+    dt = np.diff(t, append=t[-1])
+    keep = t > after_s
+    return float(np.mean([np.sum((r[f"v(x{k}.mx)"] ** 2 * dt)[keep]) / np.sum(dt[keep]) for k in range(n)]))
+
+
 @pytest.mark.slow
 def test_thermal_equilibrium_boltzmann_variance(tmp_path, lib_path):
-    """Without bias field or pulse, var(m_x) = kB T / (mu0 Ms Hk,eff V) (Boltzmann, small angles)."""
+    """Without bias field or pulse, m_x fluctuates with the Boltzmann variance."""
     n = 16
     path = tmp_path / "eq.cir"
     path.write_text(render_switching(n, lib=lib_path))
     alpha = 0.2  # fast decorrelation: ~0.2 ns, so 18 ns x 16 cells give thousands of samples
     r = run_netlist(path, {"v_write": 0.0, "t_settle": 19e-9, "hx_A_per_m": 0.0, "alpha": alpha}, seed=7)
-    t = r["time"]
-    dt = np.diff(t, append=t[-1])
-    keep = t > 2e-9
-    var = np.mean([np.sum((r[f"v(x{k}.mx)"] ** 2 * dt)[keep]) / np.sum(dt[keep]) for k in range(n)])
-    c = card()
-    nx = math.pi * c.t_fl_m / (4 * c.diameter_m)
-    hk = 2 * c.ki_J_per_m2 / (MU0 * c.ms_A_per_m * c.t_fl_m) - (1 - 3 * nx) * c.ms_A_per_m
-    volume = math.pi * c.diameter_m ** 2 / 4 * c.t_fl_m
-    expected = KB * T_K / (MU0 * c.ms_A_per_m * hk * volume)
-    assert var == pytest.approx(expected, rel=0.15)
+    assert time_averaged_mx2(r, n, 2e-9) == pytest.approx(boltzmann_var_mx(), rel=0.15)
 
 
 def test_thermalising_phase_reaches_boltzmann_equilibrium(tmp_path, lib_path):
     """Switching trials start from equilibrium: during t_therm the damping is alpha_therm = 1 with its own
-    thermal field, and var(m_x) must be the Boltzmann value (as above) within ~0.3 ns, at the sweep's 5 ps
+    thermal field, and var(m_x) must be the Boltzmann value within ~0.3 ns, at the sweep's 5 ps
     thermal step, although the card's alpha = 0.01 alone would need ~10 ns."""
     n = 64
     path = tmp_path / "therm.cir"
@@ -128,15 +135,7 @@ def test_thermalising_phase_reaches_boltzmann_equilibrium(tmp_path, lib_path):
                     + "".join(f"X{k} w 0 VCMA_MTJ hx=0 t_therm=2n dt_th=5p\n" for k in range(n))
                     + ".tran 1p 2n 0 5p\n.end\n")
     r = run_netlist(path, seed=5)
-    t = r["time"]
-    dt = np.diff(t, append=t[-1])
-    keep = t > 0.3e-9
-    var = np.mean([np.sum((r[f"v(x{k}.mx)"] ** 2 * dt)[keep]) / np.sum(dt[keep]) for k in range(n)])
-    c = card()
-    nx = math.pi * c.t_fl_m / (4 * c.diameter_m)
-    hk = 2 * c.ki_J_per_m2 / (MU0 * c.ms_A_per_m * c.t_fl_m) - (1 - 3 * nx) * c.ms_A_per_m
-    volume = math.pi * c.diameter_m ** 2 / 4 * c.t_fl_m
-    assert var == pytest.approx(KB * T_K / (MU0 * c.ms_A_per_m * hk * volume), rel=0.12)
+    assert time_averaged_mx2(r, n, 0.3e-9) == pytest.approx(boltzmann_var_mx(), rel=0.12)
 
 
 def test_static_model_has_the_same_iv_as_the_held_dynamic_model(tmp_path, netlist_dir):
