@@ -24,6 +24,8 @@ from scipy.interpolate import RegularGridInterpolator
 
 from compact_models.render import NETLIST_DIR, write_atomic
 
+from .netlist_gen import TRNG_FILE
+
 SCHEMA_VERSION = 1
 LutKind = Literal["trng", "read", "write"]
 LUT_KINDS: tuple[str, ...] = get_args(LutKind)
@@ -141,7 +143,7 @@ class Lut:
         if check_model and prov.get("model_sha256") not in (None, model_sha256()):
             raise LutError(f"{path}: built with another compact model (sha256 {prov.get('model_sha256', '')[:12]}...,"
                            f" current {model_sha256()[:12]}...); rebuild it with `vcma lut build`")
-        cell = NETLIST_DIR / "trng_cell.cir"
+        cell = NETLIST_DIR / TRNG_FILE
         if check_model and prov.get("trng_cell_sha256") not in (None, file_sha256(cell)):
             raise LutError(f"{path}: its energy, driver share and cell check come from another {cell.name}; "
                            f"rerun them with `vcma lut cell {path}`")

@@ -161,9 +161,9 @@ def add_cell_parts(lut: Lut, energy_cycles: int = ENERGY_CYCLES, check_runs: int
         **lut.variables,
         "energy_per_bit_J": ("J", ("v_energy_V",), np.array([e["energy_per_bit_J"] for e in energy])),
         "v_mtj_fraction": ("1", ("v_energy_V",), np.array([e["v_mtj_fraction"] for e in energy])),
-    }, {k: v for k, v in lut.provenance.items() if k != "cell_check"})
-    lut.provenance.update({"cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": energy_cycles,
-                           "trng_cell_sha256": file_sha256(NETLIST_DIR / TRNG_FILE)})
+    }, {**{k: v for k, v in lut.provenance.items() if k != "cell_check"},
+        "cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": energy_cycles,
+        "trng_cell_sha256": file_sha256(NETLIST_DIR / TRNG_FILE)})
     if check_runs > 0:
         lut.provenance["cell_check"] = cell_check(lut, check_runs, check_cycles, n_jobs, scheduler, cache_dir)
     return lut
