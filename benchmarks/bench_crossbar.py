@@ -1,6 +1,6 @@
 """Crossbar read run time: a 64 x 64 array against 16 x 16, same read sequence.
 
-Both sizes run here, in this process, through cosim.crossbar.crossbar_read (two transients each:
+Both sizes run here, in this process, through cosim.circuit.crossbar.crossbar_read (two transients each:
 all P, all AP), reading three rows each (first, middle, last: nearest, middle and farthest from the
 sense amplifiers; ``--all-rows`` reads every row, which costs about rows/3 times more). Prints
 wall times and the ratio 64x64 / 16x16 (cell count alone would give 16).
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from cosim.crossbar import crossbar_read
+from cosim.circuit.crossbar import crossbar_read
 
 
 def main() -> None:

@@ -16,9 +16,9 @@ import time
 
 import torch
 
-from cosim.emulator import MtjNoise, TrngArrayEmulator
-from cosim.lut import Lut, shipped_lut_path
-from cosim.trng import run_trng
+from cosim.noise.emulator import MtjNoise, TrngArrayEmulator
+from cosim.luts.lut import Lut, shipped_lut_path
+from cosim.circuit.trng import run_trng
 
 
 def median_seconds(fn, repeats: int) -> float:

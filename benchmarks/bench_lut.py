@@ -15,8 +15,8 @@ import statistics
 import tempfile
 import time
 
-from cosim.lut_build import build_trng_lut, point_seed, switching_point, trng_axes
-from cosim.sweep import run_points
+from cosim.luts.build_trng import build_trng_lut, point_seed, switching_point, trng_axes
+from cosim.circuit.sweep import run_points
 
 
 def rate(points: list[dict], n_jobs: int) -> float:

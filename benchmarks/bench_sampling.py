@@ -18,9 +18,9 @@ import time
 
 import torch
 
-from cosim.demo import ARRAY_COLS, ARRAY_ROWS, load_trng_lut
-from cosim.emulator import MtjNoise, TrngArrayEmulator
-from cosim.noise_source import SoftwareNoise
+from cosim.app.demo import ARRAY_COLS, ARRAY_ROWS, load_trng_lut
+from cosim.noise.emulator import MtjNoise, TrngArrayEmulator
+from cosim.noise.sources import SoftwareNoise
 from diffusion.train import DEFAULT_DDPM_PATH, load_ddpm, sample
 
 

@@ -2,7 +2,7 @@
 
 Baseline (what a user without the toolkit does): for each trial, write the shipped switching
 netlist with one cell and its own seed, and run ``ngspice -b`` on it (card defaults: 1 ps
-thermal-field step, 3 ns settle). Python path: ``cosim.switching`` with 32 cells per transient,
+thermal-field step, 3 ns settle). Python path: ``cosim.circuit.switching`` with 32 cells per transient,
 joblib workers on every core, one ngspice shared library per worker, a 5 ps thermal-field step
 and a 2 ns settle (SWEEP_T_SETTLE_S). Both run here, in this process, at the same operating points; rates are
 medians over repeats, and the switching probabilities of the two paths are compared with
@@ -25,9 +25,9 @@ from pathlib import Path
 from scipy.stats import fisher_exact
 
 from compact_models.render import NETLIST_DIR
-from cosim.netlist_gen import render_switching
-from cosim.stats import Proportion
-from cosim.switching import switching_probability
+from cosim.circuit.render_switching import render_switching
+from cosim.circuit.stats import Proportion
+from cosim.circuit.switching import switching_probability
 
 POINTS = [(0.8, 0.5e-9), (1.3, 0.4e-9)]  # (V, FWHM): one on the amplitude flank, one on the width flank
 

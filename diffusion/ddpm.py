@@ -3,7 +3,7 @@
 The point of the project is to swap the sampler's Gaussian noise for noise made
 by VCMA-MTJ true random number generators, so the samplers here take every
 random draw -- the initial x_T included -- from a ``noise_source`` object with
-``randn(shape, generator=None) -> Tensor`` (``cosim.noise_source.SoftwareNoise``
+``randn(shape, generator=None) -> Tensor`` (``cosim.noise.sources.SoftwareNoise``
 is plain ``torch.randn``). Nothing in a sampler calls torch's RNG directly, so a
 hardware noise model sees exactly the draws a software run would make:
 
@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 @runtime_checkable
 class NoiseSourceLike(Protocol):
-    """What a sampler needs from a noise source (see ``cosim/noise_source.py``)."""
+    """What a sampler needs from a noise source (see ``cosim/noise/sources.py``)."""
 
     def randn(self, shape, generator: torch.Generator | None = None) -> torch.Tensor: ...
 

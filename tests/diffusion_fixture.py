@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from cosim.lut import Lut
+from cosim.luts.lut import Lut
 
 
 def synthetic_trng_lut(corner: str = "tt", temp_C: float = 27.0, centre_V: float = 0.8) -> Lut:

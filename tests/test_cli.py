@@ -10,7 +10,7 @@ from compact_models.render import NETLIST_DIR
 
 
 def vcma(*args, timeout=900):
-    return subprocess.run([sys.executable, "-m", "cosim.cli", *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, "-m", "cosim.app.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.mark.slow

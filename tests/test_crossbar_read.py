@@ -6,10 +6,10 @@ import pytest
 from compact_models import CardError, mtj_card
 from compact_models.crossbar import CrossbarCard
 from compact_models.render import NETLIST_DIR, crossbar_card_texts
-from cosim.crossbar import check_inputs, crossbar_read, read_netlist
-from cosim.deck import NetlistError
-from cosim.netlist_gen import CROSSBAR_T0_S, render_crossbar_read, render_crossbar_write
-from cosim.spice import run_netlist
+from cosim.circuit.crossbar import check_inputs, crossbar_read, read_netlist
+from cosim.circuit.deck import NetlistError
+from cosim.circuit.render_crossbar import CROSSBAR_T0_S, render_crossbar_read, render_crossbar_write
+from cosim.circuit.spice import run_netlist
 
 
 def test_committed_crossbar_files_equal_rendered():

@@ -5,7 +5,7 @@ import pytest
 
 from compact_models import CardError
 from compact_models.crossbar import HALF_SELECT_FRACTION
-from cosim.crossbar import crossbar_write, monte_carlo_write, write_probabilities
+from cosim.circuit.crossbar import crossbar_write, monte_carlo_write, write_probabilities
 
 
 @pytest.mark.parametrize("scheme", ["v2", "v3"])
@@ -59,7 +59,7 @@ def test_unknown_scheme_is_refused():
     (["crossbar-write", "--scheme", "v9"], "unknown biasing scheme 'v9'"),
 ])
 def test_cli_bad_input_one_clear_error(argv, match, capsys):
-    from cosim.cli import main
+    from cosim.app.cli import main
 
     assert main(["spice"] + argv) == 2
     err = capsys.readouterr().err

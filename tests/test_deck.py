@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from compact_models.render import NETLIST_DIR
-from cosim.deck import NetlistError, build_deck
-from cosim.netlist_gen import render_switching, render_trng_cell
+from cosim.circuit.deck import NetlistError, build_deck
+from cosim.circuit.render_switching import render_switching
+from cosim.circuit.render_trng import render_trng_cell
 
 
 def _tiny(tmp_path: Path, body: str) -> Path:

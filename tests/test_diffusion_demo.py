@@ -11,8 +11,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from diffusion_fixture import synthetic_trng_lut, synthetic_write_lut  # noqa: E402
 
-from cosim.cli import main as vcma_main  # noqa: E402
-from cosim.demo import CMOS_BASELINE, demo_source_factories, energy_area_comparison, welch_difference  # noqa: E402
+from cosim.app.cli import main as vcma_main  # noqa: E402
+from cosim.app.demo import CMOS_BASELINE, demo_source_factories, energy_area_comparison, welch_difference  # noqa: E402
 from diffusion.classifier import DEFAULT_CLASSIFIER_PATH  # noqa: E402
 from diffusion.train import sample  # noqa: E402
 from diffusion.unet import UNet, UNetConfig  # noqa: E402
@@ -53,7 +53,7 @@ def test_welch_difference_and_energy_area():
 
 
 def test_sensitivity_tiny_run_writes_plot_and_table(tmp_path):
-    from cosim.sensitivity import QUICK_LEVELS, run_sensitivity
+    from cosim.app.sensitivity import QUICK_LEVELS, run_sensitivity
 
     luts = tmp_path / "luts"
     luts.mkdir()

@@ -16,7 +16,7 @@ torch.set_num_threads(1)
 
 
 class StandInNoise:
-    """Software noise, as cosim.noise_source.SoftwareNoise (not imported: no cosim dependency)."""
+    """Software noise, as cosim.noise.sources.SoftwareNoise (not imported: no cosim dependency)."""
 
     def randn(self, shape, generator=None):
         return torch.randn(tuple(shape), generator=generator)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from cosim.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write, mtj_voltage
-from cosim.lut import Lut, LutError
+from cosim.noise.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write, mtj_voltage
+from cosim.luts.lut import Lut, LutError
 
 
 def lut(fraction=1.0, correlation=None):

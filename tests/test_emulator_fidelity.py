@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from cosim.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
-from cosim.lut import Lut, shipped_lut_path
-from cosim.nist import run_all
-from cosim.stats import Proportion
+from cosim.noise.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
+from cosim.luts.lut import Lut, shipped_lut_path
+from cosim.noise.nist import run_all
+from cosim.circuit.stats import Proportion
 
 N_BITS = 1_000_000
 
@@ -67,8 +67,8 @@ def test_emulated_p_one_inside_spice_ci_at_held_out_points(tt):
     P = 0.25 / 0.5 / 0.75): an 8-cell array emulated for many cycles against 8 fresh SPICE TRNG
     cells (driver, access transistor, sense amplifier; new seeds) x 16 cycles, 99 % CI. The LUT
     holds ideal single pulses; only its one-parameter amplitude correction came from the cell."""
-    from cosim.lut_build import cell_bits_point, point_seed
-    from cosim.sweep import run_points
+    from cosim.luts.build_trng import cell_bits_point, point_seed
+    from cosim.circuit.sweep import run_points
 
     grid_t = tt.axis("t_pulse_s")
     rows = []

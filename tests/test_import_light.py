@@ -11,6 +11,6 @@ def test_compact_models_import_is_light():
 
 
 def test_cli_help_does_not_import_torch():
-    code = "import sys, cosim.cli; cosim.cli.build_parser(); print('torch' in sys.modules, 'PySpice' in sys.modules)"
+    code = "import sys, cosim.app.cli; cosim.app.cli.build_parser(); print('torch' in sys.modules, 'PySpice' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"

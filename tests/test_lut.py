@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.lut import Lut, LutError
-from cosim.sweep import run_points
+from cosim.luts.lut import Lut, LutError
+from cosim.circuit.sweep import run_points
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sweep_fixture import slow_square  # noqa: E402
@@ -88,7 +88,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
     markers.mkdir()
     points = [{"x": float(x), "marker_dir": str(markers)} for x in range(12)]
     script = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); from sweep_fixture import slow_square; "
-              f"from cosim.sweep import run_points; run_points(slow_square, {points!r}, {str(cache)!r})")
+              f"from cosim.circuit.sweep import run_points; run_points(slow_square, {points!r}, {str(cache)!r})")
     proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while len(list(cache.glob("*.json"))) < 4 and time.time() < deadline:
@@ -107,7 +107,7 @@ def test_killed_sweep_resumes_without_recomputing(tmp_path):
 def test_dask_local_cluster_gives_bit_identical_results(tmp_path):
     from distributed import LocalCluster
 
-    from cosim.lut_build import point_seed, switching_point
+    from cosim.luts.build_trng import point_seed, switching_point
 
     points = [dict(v_write_V=v, t_pulse_s=0.5e-9, trials=6, seed=point_seed(v), corner="tt", temp_C=27.0)
               for v in (0.8, 0.85)]
@@ -119,7 +119,7 @@ def test_dask_local_cluster_gives_bit_identical_results(tmp_path):
 
 @pytest.mark.slow
 def test_small_lut_matches_fresh_spice_at_held_out_points(tmp_path):
-    from cosim.lut_build import build_trng_lut, validate_trng_lut
+    from cosim.luts.build_trng import build_trng_lut, validate_trng_lut
 
     axes = {"v_write_V": np.array([0.76, 0.80, 0.84, 0.88]), "t_pulse_s": np.array([0.45e-9, 0.55e-9])}
     lut = build_trng_lut("tt", 27.0, trials=64, n_jobs=2, cache_dir=tmp_path / "cache", axes=axes, energy_cycles=1,
@@ -134,7 +134,7 @@ def test_small_lut_matches_fresh_spice_at_held_out_points(tmp_path):
 
     # `vcma lut cell` reruns only the cell parts: the switching table is kept, the command recorded
     out = tmp_path / "recell.lut.npz"
-    subprocess.run([sys.executable, "-m", "cosim.cli", "lut", "cell", str(tmp_path / "small.lut.npz"), "--check-runs",
+    subprocess.run([sys.executable, "-m", "cosim.app.cli", "lut", "cell", str(tmp_path / "small.lut.npz"), "--check-runs",
                     "0", "--cache", str(tmp_path / "cache"), "--out", str(out)], check=True, capture_output=True)
     again = Lut.load(out, kind="trng")
     assert np.array_equal(again.variables["p_switch"][2], lut.variables["p_switch"][2])

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import special
 
-from cosim.lut import Lut, LutError, shipped_lut_path
-from cosim.lut_crossbar import (build_write_lut, fit_error_map, pooled_interval, validate_write_lut)
-from cosim.stats import Proportion
+from cosim.luts.lut import Lut, LutError, shipped_lut_path
+from cosim.luts.build_crossbar import (build_write_lut, fit_error_map, pooled_interval, validate_write_lut)
+from cosim.circuit.stats import Proportion
 
 SHIPPED = [("tt", 27.0), ("ss", 27.0), ("ff", 27.0), ("tt", 85.0)]
 """Shipped so far (the SS/FF 27 C and TT 85 C builds are still to be made with `vcma lut build`)."""
@@ -21,7 +21,7 @@ SHIPPED = [("tt", 27.0), ("ss", 27.0), ("ff", 27.0), ("tt", 85.0)]
 def tiny_read(tmp_path_factory):
     """A 2 x 3 read LUT from 2 Monte Carlo arrays, built through the CLI (the command path users take)."""
     out = tmp_path_factory.mktemp("lut") / "read.lut.npz"
-    cmd = [sys.executable, "-m", "cosim.cli", "lut", "build", "--kind", "read", "--rows", "2", "--cols", "3",
+    cmd = [sys.executable, "-m", "cosim.app.cli", "lut", "build", "--kind", "read", "--rows", "2", "--cols", "3",
            "--trials", "2", "--jobs", "1", "--cache", str(out.parent / "cache"), "--out", str(out)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]

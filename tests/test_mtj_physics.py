@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from compact_models import mtj_card
-from cosim.netlist_gen import render_switching
-from cosim.spice import run_netlist
+from cosim.circuit.render_switching import render_switching
+from cosim.circuit.spice import run_netlist
 
 MU0 = 4e-7 * math.pi * 1.00000000055  # CODATA 2018 within 1e-9
 GAMMA = 1.76e11

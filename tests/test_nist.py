@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from cosim import nist
+from cosim.noise import nist
 
 PI_100 = ("11001001000011111101101010100010001000010110100011"
           "00001000110100110001001100011001100010100010111000")
@@ -262,5 +262,5 @@ def test_runs_prerequisite() -> None:
 
 
 def test_import_does_not_pull_torch() -> None:
-    code = "import sys, cosim.nist; sys.exit(1 if 'torch' in sys.modules else 0)"
+    code = "import sys, cosim.noise.nist; sys.exit(1 if 'torch' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from cosim import noise_source as ns
-from cosim.noise_source import BitNoiseSource, BitsExhaustedError, make_noise_source
+from cosim.noise import sources as ns
+from cosim.noise.sources import BitNoiseSource, BitsExhaustedError, make_noise_source
 
 N_STATS = 20_000
 SHAPE = (2, 3, 8, 8)

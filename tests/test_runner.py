@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cosim.spice import SpiceError, run_netlist
+from cosim.circuit.spice import SpiceError, run_netlist
 
 
 def _rc(tmp_path, extra=""):
@@ -32,7 +32,7 @@ def test_ngspice_errors_are_reported_with_its_message(tmp_path, backend, bad, ma
 
 
 def test_same_seed_same_noise_across_backends(tmp_path, lib_path):
-    from cosim.netlist_gen import render_switching
+    from cosim.circuit.render_switching import render_switching
 
     path = tmp_path / "sw.cir"
     path.write_text(render_switching(2, lib=lib_path))
@@ -51,7 +51,7 @@ def test_collapsing_timestep_is_retried_with_gear_then_reported(tmp_path, monkey
     """ngspice's 'Timestep too small' (seen about once in 20 stochastic TRNG-cell runs, e.g. seed
     844260271 at 0.783 V / 0.4875 ns, which the fidelity test runs) gets one retry with Gear
     integration; a second failure is reported with both messages."""
-    import cosim.spice as spice
+    import cosim.circuit.spice as spice
 
     decks = []
     real = spice.run_deck

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from compact_models import mtj_card
-from cosim.stats import Proportion
-from cosim.switching import switching_probability
+from cosim.circuit.stats import Proportion
+from cosim.circuit.switching import switching_probability
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def test_sweep_settle_time_reads_the_settled_state():
     """After a pulse the free layer rings on a wide orbit (damping time 3.8 ns); the sweep reads m_z at
     SWEEP_T_SETTLE_S. Same seeds, so each trial's noise is the same up to then: its sign must agree with
     the sign after an 8 ns settle in nearly every trial at a P ~ 0.5 point (binomial: >= 60 of 64)."""
-    from cosim.switching import SWEEP_T_SETTLE_S, final_mz
+    from cosim.circuit.switching import SWEEP_T_SETTLE_S, final_mz
 
     short = final_mz(0.8, 0.5e-9, 64, seed=41, n_jobs=2, t_settle=SWEEP_T_SETTLE_S)
     long = final_mz(0.8, 0.5e-9, 64, seed=41, n_jobs=2, t_settle=8e-9)

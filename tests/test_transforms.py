@@ -11,11 +11,11 @@ import pytest
 import torch
 from scipy.special import ndtri
 
-from cosim import transforms as tr
-from cosim.transforms import make_transform
+from cosim.noise import transforms as tr
+from cosim.noise.transforms import make_transform
 
 # Stated tolerances of each transform against N(0, 1) for ideal bits (exact values from
-# error_vs_normal; the docstring of cosim.transforms explains where they come from):
+# error_vs_normal; the docstring of cosim.noise.transforms explains where they come from):
 # (name, |mean| max, |variance - 1| max, KS distance max)
 TOLERANCES = [
     ("sum8", 1e-12, 1e-12, 0.14),

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from compact_models.render import NETLIST_DIR
-from cosim.netlist_gen import DEFAULT_TRNG_CYCLES
-from cosim.trng import run_trng
+from cosim.circuit.render_trng import DEFAULT_TRNG_CYCLES
+from cosim.circuit.trng import run_trng
 
 pytestmark = pytest.mark.slow
 

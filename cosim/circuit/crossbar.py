@@ -1,7 +1,7 @@
 """Crossbar (1T-1MTJ array) read and write: margins, decisions, delivered voltages, disturb, energy.
 
 Every number comes from ngspice runs of the netlists rendered by
-:func:`cosim.netlist_gen.render_crossbar_read` / ``render_crossbar_write`` (the 16 x 16 defaults
+:func:`cosim.circuit.render_crossbar.render_crossbar_read` / ``render_crossbar_write`` (the 16 x 16 defaults
 are committed in ``netlists/``). Read maps come from two transients per corner/temperature (array
 all P, array all AP) that read every row in turn. Stochastic quantities (read disturb,
 switching and half-select disturb, write error rate) come from batched stochastic LLG trials at
@@ -29,12 +29,11 @@ from compact_models.crossbar import (HALF_SELECT_FRACTION, CrossbarCard, check_s
                                      check_size)
 from compact_models.render import NETLIST_DIR
 
-from .deck import NetlistError
-from .netlist_gen import (CROSSBAR_T0_S, CROSSBAR_READ_GAP_S, render_crossbar_mc_write, render_crossbar_read,
-                          render_crossbar_write)
-from .spice import run_netlist
-from .stats import Proportion
-from .switching import SWEEP_DT_THERMAL_S, final_mz
+from cosim.circuit.deck import NetlistError
+from cosim.circuit.render_crossbar import CROSSBAR_T0_S, CROSSBAR_READ_GAP_S, render_crossbar_mc_write, render_crossbar_read, render_crossbar_write
+from cosim.circuit.spice import run_netlist
+from cosim.circuit.stats import Proportion
+from cosim.circuit.switching import SWEEP_DT_THERMAL_S, final_mz
 
 _LIB_DIR = str(NETLIST_DIR) + "/"
 _XB_SPICE = {f: CrossbarCard.__dataclass_fields__[f].metadata["spice"] for f in CrossbarCard.field_names()}
@@ -341,7 +340,7 @@ def mc_read_draws(rows: int, cols: int, seed: int, trial: int, corner: str, temp
     return mtj, {k: v.strip() for k, v in mos.items()}, {k: v.strip() for k, v in sa.items()}
 
 
-def _mc_read_trial(rows, cols, seed, trial, corner, temp_C, sense_amp, params, backend, model_lib, model_corner):
+def mc_read_trial(rows, cols, seed, trial, corner, temp_C, sense_amp, params, backend, model_lib, model_corner):
     mtj, mos, sa = mc_read_draws(rows, cols, seed, trial, corner, temp_C)
     return crossbar_read(rows, cols, corner, temp_C, sense_amp, params, backend, model_lib, model_corner,
                          mtj_extra=mtj, mos_extra=mos, sa_extra=sa)
@@ -371,9 +370,9 @@ def monte_carlo_read(rows: int = 8, cols: int = 8, trials: int = 2, seed: int = 
             for t in range(trials)]
     if n_jobs > 1 and trials > 1:
         from joblib import Parallel, delayed
-        results = Parallel(n_jobs=min(n_jobs, 2), backend="loky")(delayed(_mc_read_trial)(*a) for a in args)
+        results = Parallel(n_jobs=min(n_jobs, 2), backend="loky")(delayed(mc_read_trial)(*a) for a in args)
     else:
-        results = [_mc_read_trial(*a) for a in args]
+        results = [mc_read_trial(*a) for a in args]
     errors = sum(int((~r.correct).sum()) for r in results)
     return McRead(Proportion(errors, 2 * rows * cols * trials), results)
 

@@ -36,63 +36,15 @@ import torch
 
 from compact_models import DEVICE_SPREADS, mtj_card
 
-from .lut import Lut, LutError
-from .netlist_gen import TRNG_T_PULSE_S
-from .noise_source import BitNoiseSource, register_noise_source
-from .transforms import DEFAULT_TRANSFORM
+from cosim.luts.lut import Lut, LutError
+from cosim.luts.queries import (amplitude_correction, bisect_increasing, calibrate_v_write, driver_range, mtj_fraction,
+                                mtj_voltage)
+from cosim.circuit.render_trng import TRNG_T_PULSE_S
+from cosim.noise.sources import BitNoiseSource, register_noise_source
+from cosim.noise.transforms import DEFAULT_TRANSFORM
 
 Calibration = Literal["nominal", "array", "column"]
 CALIBRATIONS: tuple[str, ...] = get_args(Calibration)
-
-
-def _correction(lut: Lut) -> float:
-    """The cell check's amplitude correction (fast sweep -> full cell; 1 without a check)."""
-    return float(lut.provenance.get("cell_check", {}).get("amplitude_correction", 1.0))
-
-
-def _fraction(lut: Lut) -> np.ndarray:
-    if "v_mtj_fraction" not in lut.variables:
-        raise LutError("the trng LUT has no 'v_mtj_fraction' (made before the TRNG-cell mapping existed); "
-                       "rebuild it with `vcma lut build --kind trng`")
-    return lut.variables["v_mtj_fraction"][2] * _correction(lut)
-
-
-def mtj_voltage(lut: Lut, v_write_V: np.ndarray | float) -> np.ndarray:
-    """Effective MTJ amplitude (on the LUT's switching axis) of a TRNG cell driven at ``v_write_V``:
-    the delivered fraction from the TRNG-cell run, times the cell check's amplitude correction."""
-    _fraction(lut)
-    v = np.asarray(v_write_V, dtype=float)
-    return v * lut.interp("v_mtj_fraction", v_energy_V=v) * _correction(lut)
-
-
-def _bisect(f, lo: np.ndarray, hi: np.ndarray, iters: int = 50) -> np.ndarray:
-    """Vectorised bisection for increasing f(v) = 0 on [lo, hi] (one root per element)."""
-    for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        up = f(mid) > 0
-        hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
-    return 0.5 * (lo + hi)
-
-
-def _driver_range(lut: Lut, scale_min: float = 1.0, scale_max: float = 1.0) -> tuple[float, float]:
-    """Driver amplitudes whose MTJ voltages (times any cell scale) stay inside the LUT."""
-    ve, vs = lut.axis("v_energy_V"), lut.axis("v_write_V")
-    f = _fraction(lut)
-    lo = max(ve[0], vs[0] / (f.min() * scale_min))
-    hi = min(ve[-1], vs[-1] / (f.max() * scale_max))
-    if lo >= hi:
-        raise LutError("no driver amplitude keeps every cell inside the LUT's switching range; "
-                       "reduce the variation or build a LUT with a wider amplitude axis")
-    return lo * (1 + 1e-9), hi * (1 - 1e-9)
-
-
-def calibrate_v_write(lut: Lut, t_pulse_s: float = TRNG_T_PULSE_S, target: float = 0.5) -> float:
-    """The driver amplitude at which a nominal cell's switching probability equals ``target``."""
-    lo, hi = _driver_range(lut)
-    p = lambda v: lut.interp("p_switch", v_write_V=mtj_voltage(lut, v), t_pulse_s=t_pulse_s)  # noqa: E731
-    if p(lo) > target or p(hi) < target:
-        raise LutError(f"P = {target} is not reached inside the LUT's amplitude range at t_pulse = {t_pulse_s:g} s")
-    return float(_bisect(lambda v: p(v) - target, np.array(lo), np.array(hi)))
 
 
 def _position_map(lut: Lut | None, var: str, kind: str, rows: int, cols: int) -> np.ndarray | None:
@@ -175,12 +127,12 @@ class TrngArrayEmulator:
 
     def _calibrate(self, scale: np.ndarray) -> np.ndarray:
         """One driver amplitude per column of ``scale`` with the column's mean P(1) = 0.5."""
-        lo, hi = _driver_range(self.lut, scale.min(), scale.max())
+        lo, hi = driver_range(self.lut, scale.min(), scale.max())
         n = scale.shape[1]
         mean_p = lambda v: self._p(v[None, :], scale).mean(axis=0)  # noqa: E731
         if np.any(mean_p(np.full(n, lo)) > 0.5) or np.any(mean_p(np.full(n, hi)) < 0.5):
             raise LutError("calibration cannot reach P(1) = 0.5 inside the LUT's amplitude range")
-        return _bisect(lambda v: mean_p(v) - 0.5, np.full(n, lo), np.full(n, hi))
+        return bisect_increasing(lambda v: mean_p(v) - 0.5, np.full(n, lo), np.full(n, hi))
 
     @staticmethod
     def _lut_correlation(lut: Lut) -> float:

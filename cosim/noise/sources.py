@@ -8,7 +8,7 @@ between sources needs their cost. Every source therefore has the same
 Structure: :class:`NoiseSource` runs the flow (shape handling, counters, float32 out)
 and asks its subclass for flat samples through one hook, ``_samples``. TRNG-like
 sources derive from :class:`BitNoiseSource`, which implements ``_samples`` as raw bits
--> whitening -> transform (:mod:`cosim.transforms`) and charges ``energy_per_bit_J`` /
+-> whitening -> transform (:mod:`cosim.noise.transforms`) and charges ``energy_per_bit_J`` /
 ``time_per_bit_s`` for every raw bit; they fill only ``_bits(n, generator)``. A future
 ``MtjNoise`` (LUT-driven emulator) fills ``_bits`` and inherits the rest, and is added
 with :func:`register_noise_source`.
@@ -29,8 +29,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import torch
 
-from cosim.nist import as_bits
-from cosim.transforms import DEFAULT_TRANSFORM, BitsToNormal, make_transform
+from cosim.noise.nist import as_bits
+from cosim.noise.transforms import DEFAULT_TRANSFORM, BitsToNormal, make_transform
 
 __all__ = [
     "NoiseSource", "BitNoiseSource", "SoftwareNoise", "IdealTrngNoise", "RecordedNoise",
@@ -110,7 +110,7 @@ class SoftwareNoise(NoiseSource):
 class BitNoiseSource(NoiseSource):
     """TRNG-like source: raw bits from ``_bits`` -> whitening -> transform, costed per raw bit.
 
-    ``transform`` is a :class:`~cosim.transforms.BitsToNormal` or its name (``"word:12"``,
+    ``transform`` is a :class:`~cosim.noise.transforms.BitsToNormal` or its name (``"word:12"``,
     ``"sum:16+vn"``, ...). ``energy_per_bit_J`` and ``time_per_bit_s`` come from SPICE
     (one TRNG cycle); time is the serial sum over bits (divide by the array's parallelism
     for wall time).

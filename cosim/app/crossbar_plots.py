@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import _save, plt
+from cosim.app.plots import save_figure, plt
 
 
 def plot_margin_map(margin_V: np.ndarray, out: str | Path, title: str = "") -> Path:
@@ -16,7 +16,7 @@ def plot_margin_map(margin_V: np.ndarray, out: str | Path, title: str = "") -> P
     ax.set_xlabel("column (word/source-line driver at 0)")
     ax.set_ylabel("row (bit-line driver / SA at 0)")
     ax.set_title(title or "read margin over the array")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_read_current_hist(i_p_A: np.ndarray, i_ap_A: np.ndarray, out: str | Path) -> Path:
@@ -27,7 +27,7 @@ def plot_read_current_hist(i_p_A: np.ndarray, i_ap_A: np.ndarray, out: str | Pat
     ax.set_ylabel("cells")
     ax.legend()
     ax.grid(alpha=0.3)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_disturb_vs_position(positions: list[str], probs, out: str | Path, v_mtj=None) -> Path:
@@ -43,4 +43,4 @@ def plot_disturb_vs_position(positions: list[str], probs, out: str | Path, v_mtj
         for xi, v in zip(x, v_mtj):
             ax.annotate(f"{v:.2f} V", (xi, 0.05), ha="center", fontsize=7)
     ax.grid(alpha=0.3)
-    return _save(fig, out)
+    return save_figure(fig, out)

@@ -24,14 +24,14 @@ from scipy.interpolate import RegularGridInterpolator
 
 from compact_models.render import NETLIST_DIR, write_atomic
 
-from .netlist_gen import TRNG_FILE
+from cosim.circuit.render_trng import TRNG_FILE
 
 SCHEMA_VERSION = 1
 LutKind = Literal["trng", "read", "write"]
 LUT_KINDS: tuple[str, ...] = get_args(LutKind)
 
 
-LUT_DIR = Path(__file__).parent / "luts"
+LUT_DIR = Path(__file__).parent / "data"
 """The LUTs shipped with the package: ``<kind>_<corner>_<temp>C.lut.npz``."""
 
 

@@ -11,7 +11,7 @@ from 0 to ``rows - 1`` and ``cols - 1``.
   transients that read every row of an all-P and an all-AP array;
 * ``i_read_P_std_A``, ``i_read_AP_std_A``, ``margin_std_V``: spread over ``trials`` Monte Carlo
   arrays (per-cell xi, K_i, RA, TMR0 and V_th of the access, reference and sense-amplifier
-  transistors, :func:`cosim.crossbar.monte_carlo_read`);
+  transistors, :func:`cosim.circuit.crossbar.monte_carlo_read`);
 * ``sense_errors`` / ``sense_trials`` per position (both states of every Monte Carlo array), the raw
   rate and its 95 % Clopper-Pearson bounds ``sense_error_ci_low/high`` (0 errors in N decisions:
   rate 0, upper bound 1 - 0.025^(1/N) ~ 3.7/N);
@@ -50,11 +50,11 @@ from scipy import optimize, special, stats
 from compact_models import mtj_card
 from compact_models.crossbar import HALF_SELECT_FRACTION, CrossbarCard, check_scheme, check_size
 
-from .lut import Lut, LutError, model_sha256
-from .lut_build import _versions, point_seed
-from .stats import Proportion
-from .sweep import run_points
-from .switching import SWEEP_DT_THERMAL_S, final_mz
+from cosim.luts.lut import Lut, LutError, model_sha256
+from cosim.luts.build_trng import tool_versions, point_seed
+from cosim.circuit.stats import Proportion
+from cosim.circuit.sweep import run_points
+from cosim.circuit.switching import SWEEP_DT_THERMAL_S, final_mz
 
 READ_TRIALS = 4
 """Default Monte Carlo arrays per read LUT (each is two transients of the whole array)."""
@@ -90,7 +90,7 @@ def _position_axes(rows: int, cols: int, n: int | None = None) -> dict[str, tupl
 
 def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float) -> dict:
     """The nominal array read (all P, all AP): per-position quantities as nested lists."""
-    from .crossbar import crossbar_read
+    from cosim.circuit.crossbar import crossbar_read
 
     r = crossbar_read(rows, cols, corner, temp_C)
     lat = np.nanmax(r.latency_s, axis=0)
@@ -102,9 +102,9 @@ def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float) -> dict
 
 def read_mc_point(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float) -> dict:
     """One Monte Carlo array (draws from ``default_rng([seed, trial])``): currents, margins, decisions."""
-    from .crossbar import _mc_read_trial
+    from cosim.circuit.crossbar import mc_read_trial
 
-    r = _mc_read_trial(rows, cols, seed, trial, corner, temp_C, "latch", None, "shared", None, None)
+    r = mc_read_trial(rows, cols, seed, trial, corner, temp_C, "latch", None, "shared", None, None)
     return {"i_read_A": r.i_read_A.tolist(), "margin_min_V": r.margin_min_V.tolist(), "correct": r.correct.tolist()}
 
 
@@ -210,7 +210,7 @@ def build_read_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = READ_
         "energy_per_read_J": nominal["energy_per_read_J"], "energy_per_bit_J": nominal["energy_per_bit_J"],
         "latency_max_s": nominal["latency_max_s"], "t_read_s": nominal["t_read_s"],
         "build_s": round(time.perf_counter() - start, 1),
-        "versions": _versions(), "date": _now(), "command": " ".join(sys.argv),
+        "versions": tool_versions(), "date": _now(), "command": " ".join(sys.argv),
     })
 
 
@@ -223,7 +223,7 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
     * sense error rate: ``trials`` fresh Monte Carlo arrays drawn with another seed; the LUT's mean rate
       must lie inside the ``level`` interval of the fresh pooled rate (:func:`pooled_interval`).
     """
-    from .crossbar import crossbar_read, monte_carlo_read
+    from cosim.circuit.crossbar import crossbar_read, monte_carlo_read
 
     if lut.kind != "read":
         raise LutError(f"validate_read_lut needs a 'read' LUT, got a '{lut.kind}' LUT")
@@ -255,7 +255,7 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
 def write_position_point(rows: int, cols: int, row: int, col: int, scheme: str, corner: str, temp_C: float,
                          seed: int) -> dict:
     """One array write at (row, col): delivered MTJ voltages, energy, latency (thermal step WRITE_DT_THERMAL_S)."""
-    from .crossbar import crossbar_write
+    from cosim.circuit.crossbar import crossbar_write
 
     w = crossbar_write(rows, cols, scheme, (row, col), corner, temp_C, params={"mtj_dt_th": WRITE_DT_THERMAL_S},
                        seed=seed)
@@ -337,7 +337,7 @@ def build_write_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = WRIT
         "seeds": "point_seed(kind, row, col, scheme, corner, temp_C) with kind write/switch/disturb; "
                  "batch i uses seed + i",
         "build_s": round(time.perf_counter() - start, 1),
-        "versions": _versions(), "date": _now(), "command": " ".join(sys.argv),
+        "versions": tool_versions(), "date": _now(), "command": " ".join(sys.argv),
     })
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .deck import NetlistError, build_deck
+from cosim.circuit.deck import NetlistError, build_deck
 
 __all__ = ["SpiceError", "NetlistError", "SpiceResult", "run_deck", "run_netlist", "ngspice_version"]
 
@@ -210,7 +210,7 @@ def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
 
 
 def run_deck(deck: str, backend: str = "shared", timeout_s: float = 600.0) -> SpiceResult:
-    """Run a complete deck (see :func:`cosim.deck.build_deck`) on the chosen backend."""
+    """Run a complete deck (see :func:`cosim.circuit.deck.build_deck`) on the chosen backend."""
     if backend == "shared" and not _Shared.dead:
         return _run_shared(deck)
     if backend == "shared":
@@ -223,7 +223,7 @@ def run_deck(deck: str, backend: str = "shared", timeout_s: float = 600.0) -> Sp
 def run_netlist(netlist: str | Path, params: dict | None = None, seed: int | None = None, corner: str = "tt",
                 temp_C: float = 27.0, backend: str = "shared", model_lib=None, model_corner=None,
                 timeout_s: float = 600.0) -> SpiceResult:
-    """Build the deck for ``netlist`` (see :func:`cosim.deck.build_deck`) and run it.
+    """Build the deck for ``netlist`` (see :func:`cosim.circuit.deck.build_deck`) and run it.
 
     A transient whose timestep collapses under trapezoidal integration (it happens about once in 20
     stochastic 16-cycle TRNG-cell runs) is run once more with Gear integration, ngspice's standard

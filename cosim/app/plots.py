@@ -11,11 +11,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .spice import SpiceResult  # noqa: E402
-from .stats import Proportion  # noqa: E402
+from cosim.circuit.spice import SpiceResult  # noqa: E402
+from cosim.circuit.stats import Proportion  # noqa: E402
 
 
-def _save(fig, out: str | Path) -> Path:
+def save_figure(fig, out: str | Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
@@ -34,7 +34,7 @@ def plot_vectors(result: SpiceResult, names: Sequence[str], out: str | Path) -> 
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel("time (ns)")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_trng(result: SpiceResult, bits: np.ndarray, cycle_time_s: float, out: str | Path) -> Path:
@@ -58,7 +58,7 @@ def plot_trng(result: SpiceResult, bits: np.ndarray, cycle_time_s: float, out: s
     ax[3].set_xlabel("time (ns)")
     for a in ax:
         a.grid(alpha=0.3)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_switching_curve(x: Sequence[float], probs: Sequence[Proportion], xlabel: str, out: str | Path,
@@ -76,7 +76,7 @@ def plot_switching_curve(x: Sequence[float], probs: Sequence[Proportion], xlabel
     ax.set_ylim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 POSITION_MAPS = {
@@ -104,7 +104,7 @@ def plot_position_lut(lut, out: str | Path) -> Path:
     prov = lut.provenance
     fig.suptitle(f"{lut.kind} LUT: corner {prov.get('corner')}, {prov.get('temp_C')} C, array {prov.get('array')}"
                  + (f", scheme {prov['scheme']} at {prov.get('v_drive_V')} V" if lut.kind == "write" else ""))
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_lut(lut, out: str | Path) -> Path:
@@ -133,7 +133,7 @@ def plot_lut(lut, out: str | Path) -> Path:
     for a in ax:
         a.grid(alpha=0.3)
     fig.suptitle(f"trng LUT: corner {lut.provenance.get('corner')}, {lut.provenance.get('temp_C')} C")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_emulation(bits: np.ndarray, p_one: np.ndarray, gauss: np.ndarray, out: str | Path) -> Path:
@@ -151,4 +151,4 @@ def plot_emulation(bits: np.ndarray, p_one: np.ndarray, gauss: np.ndarray, out: 
     ax[2].plot(x, norm.pdf(x), "k", label="N(0, 1)")
     ax[2].legend()
     ax[2].set_title("bits -> Gaussian")
-    return _save(fig, out)
+    return save_figure(fig, out)

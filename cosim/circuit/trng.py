@@ -12,9 +12,9 @@ import numpy as np
 from compact_models import CmosCard
 from compact_models.render import NETLIST_DIR
 
-from .netlist_gen import DEFAULT_TRNG_CYCLES, TRNG_FILE, render_trng_cell
-from .spice import SpiceResult, run_netlist
-from .stats import Proportion
+from cosim.circuit.render_trng import DEFAULT_TRNG_CYCLES, TRNG_FILE, render_trng_cell
+from cosim.circuit.spice import SpiceResult, run_netlist
+from cosim.circuit.stats import Proportion
 
 
 @dataclass

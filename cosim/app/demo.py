@@ -28,8 +28,8 @@ import numpy as np
 from compact_models import mtj_card
 from compact_models.render import write_atomic
 
-from .lut import Lut, LutError, shipped_lut_path
-from .netlist_gen import TRNG_T_PULSE_S
+from cosim.luts.lut import Lut, LutError, shipped_lut_path
+from cosim.circuit.render_trng import TRNG_T_PULSE_S
 
 WIDTHS_S = [0.2e-9, 0.4e-9, 0.6e-9, 0.8e-9, 1.0e-9, 1.2e-9]
 ARRAY_ROWS = ARRAY_COLS = 64
@@ -204,7 +204,7 @@ def welch_difference(a: list[float], b: list[float], level: float = 0.95) -> dic
 def demo_source_factories(lut: Lut | None, chip_seed: int, energy_per_bit_J: float, time_per_bit_s: float,
                           t_pulse_s: float = TRNG_T_PULSE_S, array_luts: dict | None = None) -> dict:
     """name -> zero-argument factory of a fresh noise source (fresh counters) for each demo source."""
-    from .noise_source import IdealTrngNoise, SoftwareNoise
+    from cosim.noise.sources import IdealTrngNoise, SoftwareNoise
 
     out: dict[str, Callable] = {
         "software": SoftwareNoise,
@@ -212,7 +212,7 @@ def demo_source_factories(lut: Lut | None, chip_seed: int, energy_per_bit_J: flo
                                              time_per_bit_s=time_per_bit_s)}
     if lut is None:
         return out
-    from .emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
+    from cosim.noise.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
 
     kw = dict(array_luts or {})
     mtj = TrngArrayEmulator(lut, ARRAY_ROWS, ARRAY_COLS, t_pulse_s=t_pulse_s, chip_seed=chip_seed,
@@ -227,7 +227,7 @@ def demo_source_factories(lut: Lut | None, chip_seed: int, energy_per_bit_J: flo
     return out
 
 
-def _check_count(name: str, value) -> None:
+def check_count(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
@@ -245,7 +245,7 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
     """
     for name, value in (("n_images", n_images), ("trng_cycles", trng_cycles), ("switching_trials", switching_trials),
                         ("n_seeds", n_seeds), ("steps", steps), ("threads", threads)):
-        _check_count(name, value)
+        check_count(name, value)
     unknown = [s for s in sources if s not in DEMO_SOURCES]
     if unknown or not sources:
         raise ValueError(f"unknown demo source(s) {unknown}; choose from {', '.join(DEMO_SOURCES)}")
@@ -270,9 +270,9 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
                     "ddpm": str(scorer.ddpm_path), "classifier": str(scorer.classifier_path),
                     "classifier_heldout_accuracy": scorer.classifier_accuracy, "threads": threads}
 
-    from .plots import plot_switching_curve, plot_trng
-    from .switching import switching_probability
-    from .trng import run_trng
+    from cosim.app.plots import plot_switching_curve, plot_trng
+    from cosim.circuit.switching import switching_probability
+    from cosim.circuit.trng import run_trng
 
     probs = [switching_probability(1.3, w, switching_trials, seed=seed, n_jobs=os.cpu_count() or 1)
              for w in WIDTHS_S]

@@ -34,8 +34,8 @@ import numpy as np
 
 from compact_models.render import write_atomic
 
-from .lut import Lut, LutError
-from .netlist_gen import TRNG_T_PULSE_S
+from cosim.luts.lut import Lut, LutError
+from cosim.circuit.render_trng import TRNG_T_PULSE_S
 
 ROWS = COLS = 64
 SWEEPS: dict[str, dict] = {
@@ -50,7 +50,7 @@ QUICK_LEVELS = {"bias": [0.3, 0.5], "correlation": [0.0, 0.5], "sense_error": [0
 
 
 def _lut(lut_dir: Path | None, corner: str, temp_C: float) -> Lut:
-    from .lut import shipped_lut_path
+    from cosim.luts.lut import shipped_lut_path
 
     path = (Path(lut_dir) / f"trng_{corner}_{temp_C:g}C.lut.npz") if lut_dir else shipped_lut_path("trng", corner, temp_C)
     return Lut.load(path, kind="trng")
@@ -58,7 +58,7 @@ def _lut(lut_dir: Path | None, corner: str, temp_C: float) -> Lut:
 
 def level_factories(sweep: str, level, lut_dir: Path | None, chip_seed: int, t_pulse_s: float = TRNG_T_PULSE_S):
     """[(series, factory)] for one level of one sweep; factories build a fresh MtjNoise."""
-    from .emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
+    from cosim.noise.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
 
     ideal = dict(variation=0, sense_error_rate=0.0, correlation=0.0, t_pulse_s=t_pulse_s, chip_seed=chip_seed)
 
@@ -101,10 +101,10 @@ def run_sensitivity(out_dir: str | os.PathLike = "out/sensitivity", n_images: in
 
     ``levels`` replaces the levels of named sweeps (numbers; corner levels are (corner, temp_C) pairs).
     """
-    from .demo import Scorer, _check_count
+    from cosim.app.demo import Scorer, check_count
 
     for name, value in (("n_images", n_images), ("steps", steps), ("ref_seeds", ref_seeds), ("threads", threads)):
-        _check_count(name, value)
+        check_count(name, value)
     if n_images < 2:
         raise ValueError(f"n_images must be >= 2 for an FID, got {n_images}")
     chosen = dict(QUICK_LEVELS if quick else {k: v["levels"] for k, v in SWEEPS.items()})
@@ -116,7 +116,7 @@ def run_sensitivity(out_dir: str | os.PathLike = "out/sensitivity", n_images: in
     import torch
     from tqdm.auto import tqdm
 
-    from .noise_source import IdealTrngNoise, SoftwareNoise
+    from cosim.noise.sources import IdealTrngNoise, SoftwareNoise
 
     torch.set_num_threads(threads)
     lut_dir = Path(lut_dir) if lut_dir is not None else None

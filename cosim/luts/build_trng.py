@@ -29,12 +29,12 @@ from scipy.optimize import brentq
 from compact_models import mtj_card
 from compact_models.render import NETLIST_DIR
 
-from .lut import Lut, LutError, file_sha256, model_sha256
-from .stats import Proportion
-from .sweep import run_points
-from .netlist_gen import TRNG_FILE, TRNG_T_PULSE_S
-from .switching import SWEEP_DT_THERMAL_S, SWEEP_T_SETTLE_S, final_mz
-from .trng import run_trng
+from cosim.luts.lut import Lut, LutError, file_sha256, model_sha256
+from cosim.circuit.stats import Proportion
+from cosim.circuit.sweep import run_points
+from cosim.circuit.render_trng import TRNG_FILE, TRNG_T_PULSE_S
+from cosim.circuit.switching import SWEEP_DT_THERMAL_S, SWEEP_T_SETTLE_S, final_mz
+from cosim.circuit.trng import run_trng
 
 ENERGY_CYCLES = 4
 ENERGY_POINTS = 3
@@ -98,8 +98,8 @@ def lag1_correlation(runs: list[np.ndarray]) -> dict:
             "pairs": n}
 
 
-def _versions() -> dict:
-    from .spice import ngspice_version
+def tool_versions() -> dict:
+    from cosim.circuit.spice import ngspice_version
 
     out = {"ngspice": ngspice_version(), "python": platform.python_version()}
     for pkg in ("vcma-cosim", "numpy", "PySpice"):
@@ -138,7 +138,7 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
         "dt_thermal_s": SWEEP_DT_THERMAL_S, "t_settle_s": SWEEP_T_SETTLE_S, "trials_per_point": trials,
         "ci": "95 % Clopper-Pearson",
         "seeds": "point_seed(v, t, corner, temp_C) = 1 + crc32(repr(coords)) mod 2^30; batch i uses seed + i",
-        "versions": _versions(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "versions": tool_versions(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
     })
     return add_cell_parts(lut, energy_cycles, check_runs, check_cycles, n_jobs, scheduler, cache_dir)
@@ -181,7 +181,7 @@ def cell_check(lut: Lut, runs: int, cycles: int, n_jobs: int = 2, scheduler: str
     P(k * v_mtj) equals the cell's P(1) at the check amplitude (one parameter from the check's bits;
     the emulator fidelity test checks it at held-out operating points).
     """
-    from .emulator import calibrate_v_write, mtj_voltage
+    from cosim.luts.queries import calibrate_v_write, mtj_voltage
 
     corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
     v = round(calibrate_v_write(lut, t_pulse_s), 4)

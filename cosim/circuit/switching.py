@@ -16,9 +16,9 @@ from joblib import Parallel, delayed
 
 from compact_models.render import NETLIST_DIR
 
-from .netlist_gen import render_switching
-from .spice import run_netlist
-from .stats import Proportion
+from cosim.circuit.render_switching import render_switching
+from cosim.circuit.spice import run_netlist
+from cosim.circuit.stats import Proportion
 
 DEFAULT_BATCH = 32
 SWEEP_DT_THERMAL_S = 5e-12

@@ -46,8 +46,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_spice_run(args) -> None:
-    from .plots import plot_vectors
-    from .spice import run_netlist
+    from cosim.app.plots import plot_vectors
+    from cosim.circuit.spice import run_netlist
 
     result = run_netlist(args.netlist, _parse_params(args.param), seed=args.seed, corner=args.corner,
                          temp_C=args.temp, backend=args.backend, model_lib=args.model_lib,
@@ -62,8 +62,8 @@ def cmd_spice_run(args) -> None:
 
 
 def cmd_spice_trng(args) -> None:
-    from .plots import plot_trng
-    from .trng import run_trng
+    from cosim.app.plots import plot_trng
+    from cosim.circuit.trng import run_trng
 
     start = time.perf_counter()
     run = run_trng(args.cycles, _si(args.v_write) if args.v_write else None,
@@ -83,8 +83,8 @@ def cmd_spice_trng(args) -> None:
 def cmd_spice_switching(args) -> None:
     from compact_models import mtj_card
 
-    from .plots import plot_switching_curve
-    from .switching import switching_probability
+    from cosim.app.plots import plot_switching_curve
+    from cosim.circuit.switching import switching_probability
 
     widths = [_si(w) for w in args.t_pulse]
     probs = []
@@ -118,9 +118,9 @@ def _model_corner(args):
 
 
 def cmd_spice_crossbar_read(args) -> None:
-    from .crossbar import check_inputs, crossbar_read, monte_carlo_read, read_disturb
-    from .crossbar_plots import plot_disturb_vs_position, plot_margin_map, plot_read_current_hist
-    from .netlist_gen import render_crossbar_read
+    from cosim.circuit.crossbar import check_inputs, crossbar_read, monte_carlo_read, read_disturb
+    from cosim.app.crossbar_plots import plot_disturb_vs_position, plot_margin_map, plot_read_current_hist
+    from cosim.circuit.render_crossbar import render_crossbar_read
 
     check_inputs(args.rows, args.cols, args.corner, args.model_lib, _model_corner(args))
     if args.netlist_out:
@@ -160,9 +160,9 @@ def cmd_spice_crossbar_read(args) -> None:
 
 
 def cmd_spice_crossbar_write(args) -> None:
-    from .crossbar import check_inputs, crossbar_write, monte_carlo_write, write_probabilities
-    from .crossbar_plots import plot_disturb_vs_position, plot_margin_map
-    from .netlist_gen import render_crossbar_write
+    from cosim.circuit.crossbar import check_inputs, crossbar_write, monte_carlo_write, write_probabilities
+    from cosim.app.crossbar_plots import plot_disturb_vs_position, plot_margin_map
+    from cosim.circuit.render_crossbar import render_crossbar_write
 
     check_inputs(args.rows, args.cols, args.corner, args.model_lib, _model_corner(args))
     from compact_models.crossbar import check_scheme
@@ -202,14 +202,16 @@ def cmd_cards_render(args) -> None:
     from compact_models.render import write_default_cards
 
 
-    from .netlist_gen import write_crossbar, write_switching, write_trng_cell
+    from cosim.circuit.render_crossbar import write_crossbar
+    from cosim.circuit.render_switching import write_switching
+    from cosim.circuit.render_trng import write_trng_cell
 
     for path in write_default_cards() + [write_switching(), write_trng_cell()] + write_crossbar():
         print(f"wrote {path}")
 
 
 def cmd_lut_build(args) -> None:
-    from .lut_build import build_trng_lut, check_kind
+    from cosim.luts.build_trng import build_trng_lut, check_kind
 
     check_kind(args.kind)
     start = time.perf_counter()
@@ -217,7 +219,7 @@ def cmd_lut_build(args) -> None:
         lut = build_trng_lut(args.corner, args.temp, args.trials or 128, args.jobs, args.scheduler, args.cache,
                              check_runs=args.check_runs)
     else:
-        from .lut_crossbar import build_crossbar_lut
+        from cosim.luts.build_crossbar import build_crossbar_lut
 
         lut = build_crossbar_lut(args.kind, args.corner, args.temp, args.trials, args.jobs, args.scheduler,
                                  args.cache, args.rows, args.cols)
@@ -227,8 +229,8 @@ def cmd_lut_build(args) -> None:
 def cmd_lut_cell(args) -> None:
     import datetime
 
-    from .lut import Lut
-    from .lut_build import add_cell_parts
+    from cosim.luts.lut import Lut
+    from cosim.luts.build_trng import add_cell_parts
 
     start = time.perf_counter()
     lut = add_cell_parts(Lut.load(args.file, kind="trng"), check_runs=args.check_runs, n_jobs=args.jobs,
@@ -239,8 +241,8 @@ def cmd_lut_cell(args) -> None:
 
 
 def cmd_lut_show(args) -> None:
-    from .lut import Lut
-    from .plots import plot_lut
+    from cosim.luts.lut import Lut
+    from cosim.app.plots import plot_lut
 
     lut = Lut.load(args.file)
     print(f"kind: {lut.kind}")
@@ -276,7 +278,7 @@ def _verdict(rows: list[dict], need: float, what: str) -> None:
 
 
 def _validate_crossbar_lut(lut, args) -> None:
-    from .lut_crossbar import validate_read_lut, validate_write_lut
+    from cosim.luts.build_crossbar import validate_read_lut, validate_write_lut
 
     if lut.kind == "read":
         rows = validate_read_lut(lut, args.points, args.trials or 4, args.seed, args.jobs)
@@ -290,8 +292,8 @@ def _validate_crossbar_lut(lut, args) -> None:
 
 
 def cmd_lut_validate(args) -> None:
-    from .lut import Lut
-    from .lut_build import validate_trng_lut
+    from cosim.luts.lut import Lut
+    from cosim.luts.build_trng import validate_trng_lut
 
     lut = Lut.load(args.file)
     if lut.kind in ("read", "write"):
@@ -307,9 +309,9 @@ def cmd_lut_validate(args) -> None:
 def cmd_emulate(args) -> None:
     import torch
 
-    from .emulator import MtjNoise, TrngArrayEmulator
-    from .lut import Lut, LutError, shipped_lut_path
-    from .plots import plot_emulation
+    from cosim.noise.emulator import MtjNoise, TrngArrayEmulator
+    from cosim.luts.lut import Lut, LutError, shipped_lut_path
+    from cosim.app.plots import plot_emulation
 
     def array_lut(kind: str, path: Path | None):
         if args.no_array_luts:
@@ -346,7 +348,7 @@ def cmd_emulate(args) -> None:
 
 
 def cmd_trng_report(args) -> None:
-    from .nist import bias_and_serial_correlation, run_all
+    from cosim.noise.nist import bias_and_serial_correlation, run_all
 
     bits = np.load(args.bits).reshape(-1) if str(args.bits).endswith(".npy") else np.loadtxt(args.bits).reshape(-1)
     b = bias_and_serial_correlation(bits)
@@ -361,7 +363,7 @@ def cmd_trng_report(args) -> None:
 
 
 def cmd_demo(args) -> None:
-    from .demo import run_demo
+    from cosim.app.demo import run_demo
 
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     report = run_demo(args.out, args.images, args.cycles, args.trials, args.seed, n_seeds=args.seeds,
@@ -385,7 +387,7 @@ def _sweep_levels(items: list[str] | None) -> dict:
 
 
 def cmd_diffusion_sensitivity(args) -> None:
-    from .sensitivity import run_sensitivity
+    from cosim.app.sensitivity import run_sensitivity
 
     result = run_sensitivity(args.out, n_images=args.images, steps=args.steps, seed=args.seed,
                              ref_seeds=args.ref_seeds, quick=args.quick, lut_dir=args.lut_dir,
@@ -550,9 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from compact_models import CardError
 
-    from .deck import NetlistError
-    from .lut import LutError
-    from .spice import SpiceError
+    from cosim.circuit.deck import NetlistError
+    from cosim.luts.lut import LutError
+    from cosim.circuit.spice import SpiceError
 
     clear = (NetlistError, SpiceError, CardError, LutError, ValueError, FileNotFoundError)
     try:

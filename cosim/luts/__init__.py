@@ -1,0 +1,1 @@
+"""Stage 2, lookup tables: the LUT file format, the trng/read/write builders and the queries later stages need."""
