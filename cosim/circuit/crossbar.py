@@ -153,10 +153,10 @@ class ReadResult:
         return float(np.nanmax(self.latency_s))
 
 
-def _read_once(rows, cols, mz, corner, temp_C, sense_amp, params, backend, model_lib, model_corner, render_kw):
+def _read_once(rows, cols, mz, corner, temp_C, sense_amp, params, backend, model_lib, model_corner, model, render_kw):
     path = read_netlist(rows, cols, sense_amp, **render_kw)
     res = run_netlist(path, {**params, "mz_cells": mz}, corner=corner, temp_C=temp_C, backend=backend,
-                      model_lib=model_lib, model_corner=model_corner)
+                      model_lib=model_lib, model_corner=model_corner, model=model)
     return res.measures
 
 
@@ -181,19 +181,21 @@ def _parse_read(meas: dict, rows: int, cols: int, read_rows: list[int]):
 def crossbar_read(rows: int = 16, cols: int = 16, corner: str = "tt", temp_C: float = 27.0,
                   sense_amp: str = "latch", params: dict | None = None, backend: str = "shared",
                   model_lib=None, model_corner=None, n_jobs: int = 1, read_rows=None,
-                  mtj_extra=None, mos_extra=None, sa_extra=None) -> ReadResult:
-    """Read every row of an all-P and an all-AP array; per-position margins, currents, decisions, latency."""
+                  mtj_extra=None, mos_extra=None, sa_extra=None, model: str | None = None) -> ReadResult:
+    """Read every row of an all-P and an all-AP array; per-position margins, currents, decisions, latency.
+    ``model``: the VCMA_MTJ form (see :func:`cosim.circuit.deck.resolve_model`), as in every function here."""
     check_inputs(rows, cols, corner, model_lib, model_corner)
     check_sense_amp(sense_amp)
     card, deck_params = crossbar_params(params)
     read_rows = list(range(rows)) if read_rows is None else list(read_rows)
     render_kw = dict(read_rows=read_rows, mtj_extra=mtj_extra, mos_extra=mos_extra, sa_extra=sa_extra)
-    args = [(rows, cols, mz, corner, temp_C, sense_amp, deck_params, backend, model_lib, model_corner) for mz in (1, -1)]
+    args = [(rows, cols, mz, corner, temp_C, sense_amp, deck_params, backend, model_lib, model_corner, model)
+            for mz in (1, -1)]
     start = time.perf_counter()
     if mtj_extra or mos_extra or sa_extra:  # per-cell draws: rendered for this run only
         path = _render_tmp(render_crossbar_read(rows, cols, sense_amp, netlist_dir=_LIB_DIR, **render_kw))
         metas = [run_netlist(path, {**deck_params, "mz_cells": mz}, corner=corner, temp_C=temp_C, backend=backend,
-                             model_lib=model_lib, model_corner=model_corner).measures for mz in (1, -1)]
+                             model_lib=model_lib, model_corner=model_corner, model=model).measures for mz in (1, -1)]
         path.unlink()
     else:
         kw = dict(read_rows=tuple(read_rows))
@@ -223,7 +225,8 @@ def _render_tmp(text: str) -> Path:
 
 
 def read_disturb(v_bias_V: float, t_read_s: float, n_trials: int = 64, seed: int = 1, corner: str = "tt",
-                 temp_C: float = 27.0, n_jobs: int = 1, backend: str = "shared") -> dict[str, Proportion]:
+                 temp_C: float = 27.0, n_jobs: int = 1, backend: str = "shared",
+                 model: str | None = None) -> dict[str, Proportion]:
     """P(a read pulse flips the cell), from P and from AP, with the stochastic LLG on.
 
     The pulse amplitude is ``v_bias_V`` applied across the MTJ (use the largest bit-line voltage of
@@ -233,7 +236,8 @@ def read_disturb(v_bias_V: float, t_read_s: float, n_trials: int = 64, seed: int
     out = {}
     for name, mz0, s in (("P->AP", 1, seed), ("AP->P", -1, seed + 1000)):
         mz = final_mz(v_bias_V, t_read_s, n_trials, seed=s, corner=corner, temp_C=temp_C,
-                      params={"mz0": mz0}, n_jobs=n_jobs, backend=backend, dt_thermal_s=SWEEP_DT_THERMAL_S)
+                      params={"mz0": mz0}, n_jobs=n_jobs, backend=backend, dt_thermal_s=SWEEP_DT_THERMAL_S,
+                      model=model)
         out[name] = Proportion(int(np.sum(mz * mz0 < 0)), len(mz))
     return out
 
@@ -274,7 +278,7 @@ class WriteResult:
 
 def crossbar_write(rows: int = 16, cols: int = 16, scheme: str = "v2", sel=None, corner: str = "tt",
                    temp_C: float = 27.0, params: dict | None = None, seed: int = 1, backend: str = "shared",
-                   model_lib=None, model_corner=None) -> WriteResult:
+                   model_lib=None, model_corner=None, model: str | None = None) -> WriteResult:
     """One write at ``sel`` (default the far corner): delivered voltages at every cell, energy, latency."""
     check_inputs(rows, cols, corner, model_lib, model_corner)
     check_scheme(scheme)
@@ -283,7 +287,7 @@ def crossbar_write(rows: int = 16, cols: int = 16, scheme: str = "v2", sel=None,
     path = write_netlist(rows, cols, scheme, sel)
     start = time.perf_counter()
     res = run_netlist(path, deck_params, seed=seed, corner=corner, temp_C=temp_C, backend=backend,
-                      model_lib=model_lib, model_corner=model_corner)
+                      model_lib=model_lib, model_corner=model_corner, model=model)
     runtime = time.perf_counter() - start
     m = res.measures
     grid = lambda key: np.array([[m.get(f"{key}_{r}_{c}", np.nan) for c in range(cols)] for r in range(rows)])  # noqa: E731
@@ -294,7 +298,7 @@ def crossbar_write(rows: int = 16, cols: int = 16, scheme: str = "v2", sel=None,
 
 
 def write_probabilities(w: WriteResult, n_trials: int = 64, seed: int = 1, n_jobs: int = 1,
-                        backend: str = "shared") -> dict[str, Proportion]:
+                        backend: str = "shared", model: str | None = None) -> dict[str, Proportion]:
     """Switching probability at the selected cell and half-select disturb, from stochastic trials.
 
     Each is a batch of cells (starting in P) under an ideal pulse of width xb_twrite whose amplitude is
@@ -309,9 +313,10 @@ def write_probabilities(w: WriteResult, n_trials: int = 64, seed: int = 1, n_job
                        ("disturb(column-sharing)", col_v, seed + 2000)):
         if v <= 0.05:  # no VCMA drive at all: deterministic, no trial needed, but keep the CI honest
             mz = final_mz(max(v, 0.0), t, n_trials, seed=s, corner=w.corner, temp_C=w.temp_C, n_jobs=n_jobs,
-                          backend=backend)
+                          backend=backend, model=model)
         else:
-            mz = final_mz(v, t, n_trials, seed=s, corner=w.corner, temp_C=w.temp_C, n_jobs=n_jobs, backend=backend)
+            mz = final_mz(v, t, n_trials, seed=s, corner=w.corner, temp_C=w.temp_C, n_jobs=n_jobs, backend=backend,
+                          model=model)
         out[name] = Proportion(int(np.sum(mz < 0)), len(mz))
     return out
 
@@ -340,10 +345,11 @@ def mc_read_draws(rows: int, cols: int, seed: int, trial: int, corner: str, temp
     return mtj, {k: v.strip() for k, v in mos.items()}, {k: v.strip() for k, v in sa.items()}
 
 
-def mc_read_trial(rows, cols, seed, trial, corner, temp_C, sense_amp, params, backend, model_lib, model_corner):
+def mc_read_trial(rows, cols, seed, trial, corner, temp_C, sense_amp, params, backend, model_lib, model_corner,
+                  model=None):
     mtj, mos, sa = mc_read_draws(rows, cols, seed, trial, corner, temp_C)
     return crossbar_read(rows, cols, corner, temp_C, sense_amp, params, backend, model_lib, model_corner,
-                         mtj_extra=mtj, mos_extra=mos, sa_extra=sa)
+                         mtj_extra=mtj, mos_extra=mos, sa_extra=sa, model=model)
 
 
 @dataclass
@@ -363,10 +369,11 @@ class McRead:
 
 def monte_carlo_read(rows: int = 8, cols: int = 8, trials: int = 2, seed: int = 1, corner: str = "tt",
                      temp_C: float = 27.0, sense_amp: str = "latch", params: dict | None = None,
-                     backend: str = "shared", model_lib=None, model_corner=None, n_jobs: int = 1) -> McRead:
+                     backend: str = "shared", model_lib=None, model_corner=None, n_jobs: int = 1,
+                     model: str | None = None) -> McRead:
     """Sense error rate over ``trials`` arrays with device-to-device variation (2 R C reads each)."""
     check_inputs(rows, cols, corner, model_lib, model_corner)
-    args = [(rows, cols, seed, t, corner, temp_C, sense_amp, params, backend, model_lib, model_corner)
+    args = [(rows, cols, seed, t, corner, temp_C, sense_amp, params, backend, model_lib, model_corner, model)
             for t in range(trials)]
     if n_jobs > 1 and trials > 1:
         from joblib import Parallel, delayed
@@ -386,7 +393,8 @@ def series_resistance(card: CrossbarCard, rows: int, cols: int, sel, temp_C: flo
 
 def monte_carlo_write(rows: int = 16, cols: int = 16, trials: int = 32, seed: int = 1, corner: str = "tt",
                       temp_C: float = 27.0, sel=None, params: dict | None = None, backend: str = "shared",
-                      n_jobs: int = 1, batch: int = 32, model_lib=None, model_corner=None) -> Proportion:
+                      n_jobs: int = 1, batch: int = 32, model_lib=None, model_corner=None,
+                      model: str | None = None) -> Proportion:
     """Write error rate (cell not switched P -> AP) with per-cell draws of xi, K_i, RA, TMR0 and V_th.
 
     Each trial is the selected cell's stack (drivers and wires to ``sel`` at DC, MTJ, access NMOS)
@@ -398,7 +406,7 @@ def monte_carlo_write(rows: int = 16, cols: int = 16, trials: int = 32, seed: in
     sel = (rows - 1, cols - 1) if sel is None else sel
     r_series = series_resistance(card, rows, cols, sel, temp_C)
     sizes = [min(batch, trials - s) for s in range(0, trials, batch)]
-    args = [(i, n, seed, corner, temp_C, r_series, deck_params, backend, model_lib, model_corner)
+    args = [(i, n, seed, corner, temp_C, r_series, deck_params, backend, model_lib, model_corner, model)
             for i, n in enumerate(sizes)]
     if n_jobs > 1 and len(sizes) > 1:
         from joblib import Parallel, delayed
@@ -409,7 +417,7 @@ def monte_carlo_write(rows: int = 16, cols: int = 16, trials: int = 32, seed: in
     return Proportion(int(np.sum(mz >= 0)), len(mz))
 
 
-def _mc_write_batch(i, n, seed, corner, temp_C, r_series, params, backend, model_lib, model_corner):
+def _mc_write_batch(i, n, seed, corner, temp_C, r_series, params, backend, model_lib, model_corner, model):
     rng = np.random.default_rng([seed, i])
     sigma = CmosCard().sigma_vth_V
     mtj = {k: _mtj_draw(rng, corner, temp_C) for k in range(n)}
@@ -418,7 +426,7 @@ def _mc_write_batch(i, n, seed, corner, temp_C, r_series, params, backend, model
     try:
         res = run_netlist(path, {**params, "r_series": r_series, "mtj_dt_th": SWEEP_DT_THERMAL_S}, seed=seed + i,
                           corner=corner, temp_C=temp_C, backend=backend, model_lib=model_lib,
-                          model_corner=model_corner)
+                          model_corner=model_corner, model=model)
     finally:
         path.unlink()
     return np.array([res.measures[f"mz_{k}"] for k in range(n)])

@@ -3,17 +3,56 @@ parameters overridden, seed and temperature set. The only place decks are rewrit
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 from pathlib import Path
-from typing import Mapping
+from typing import Literal, Mapping, get_args
 
 from compact_models import CardError, MtjCard, mtj_card
+from compact_models import osdi
 from compact_models.cmos import check_corner
 from compact_models.render import CMOS_LIB_FILE, DEFAULT_TEMP_C, MTJ_CARD_FILE, NETLIST_DIR, render_mtj_card
 
 
 class NetlistError(ValueError):
     """A netlist or its inputs cannot be turned into a deck (names the file, line or parameter)."""
+
+
+MtjModel = Literal["va", "behavioural"]
+MTJ_MODELS: tuple[str, ...] = get_args(MtjModel)
+MTJ_LIBS = {"va": "vcma_mtj_va.lib", "behavioural": "vcma_mtj.lib"}
+"""The library each form of the VCMA_MTJ subcircuit lives in; a netlist including either gets the chosen one."""
+OSDI_MARK = "*vcma-osdi "
+"""Deck comment naming a compiled module the runner must load before the circuit (decks carry no .control)."""
+
+
+@functools.cache
+def default_model() -> str:
+    """The compiled Verilog-A model where ngspice can load it, else the behavioural one (said once)."""
+    if osdi.ngspice_has_osdi():
+        return "va"
+    print(f"vcma: ngspice {osdi.ngspice_version() or '(not found)'} cannot load compiled Verilog-A (OSDI, ngspice >= "
+          f"{osdi.MIN_NGSPICE_OSDI}); running the behavioural VCMA-MTJ model", file=sys.stderr)
+    return "behavioural"
+
+
+def resolve_model(model: str | None) -> str:
+    """``model`` checked (None: :func:`default_model`); "va" needs an ngspice with OSDI."""
+    if model is None:
+        return default_model()
+    if model not in MTJ_MODELS:
+        raise NetlistError(f"unknown VCMA-MTJ model {model!r}; available: {list(MTJ_MODELS)}")
+    if model == "va" and default_model() != "va":
+        raise NetlistError("the Verilog-A model needs an ngspice that loads OSDI (>= 42; on Debian bookworm from "
+                           "bookworm-backports, see .ci/setup); use --model behavioural")
+    return model
+
+
+def model_files(model: str) -> list[Path]:
+    """The files that define ``model`` (what a LUT's model hash covers)."""
+    files = [NETLIST_DIR / MTJ_LIBS[model]]
+    return files + [osdi.VA_SOURCE] if model == "va" else files
 
 
 _INCLUDE = re.compile(r"^\s*\.(include|inc|lib)\s+(\"[^\"]+\"|\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
@@ -25,13 +64,16 @@ _SPICE_TO_FIELD.update({MtjCard.__dataclass_fields__[f].metadata["spice"]: f for
 
 def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, seed: int | None = None,
                corner: str = "tt", temp_C: float = DEFAULT_TEMP_C, model_lib: str | Path | None = None,
-               model_corner: str | None = None) -> str:
+               model_corner: str | None = None, model: str | None = None) -> str:
     """The deck ngspice runs for ``netlist`` with the given parameters, seed, corner and temperature.
 
     ``params`` may name VCMA-MTJ card fields (``alpha``, ``diameter_m``) or their SPICE names
     (``mtj_alpha``), which are validated by the card, or any top-level ``.param`` of the netlist.
     ``model_lib``/``model_corner`` replace the shipped CMOS card with a user's PDK library.
+    ``model`` picks the VCMA_MTJ form ("va": compiled Verilog-A, built on first use; "behavioural":
+    B-sources; None: :func:`default_model`) whichever of the two libraries the netlist includes.
     """
+    model = resolve_model(model)
     path = Path(netlist)
     if not path.is_file():
         raise NetlistError(f"netlist not found: {path}")
@@ -50,13 +92,18 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
         if not model_corner:
             raise NetlistError(f"a corner (section name) is needed for the PDK library {model_lib}")
 
-    lines = _flatten(path, card_text, cmos_corner, model_lib, seen=())
+    lines = _flatten(path, card_text, cmos_corner, model_lib, seen=(), model=model)
     lines = _strip_control(lines)
     other = {k: v for k, v in params.items() if k not in _SPICE_TO_FIELD}
     lines = _override_params(lines, other, path)
     lines = [ln for ln in lines if not re.match(r"^\s*\.(end|temp|options\s+seed)\b", ln, re.IGNORECASE)]
     title, body = lines[0], lines[1:]
     head = [title, f".temp {temp_C:g}"]
+    if model == "va" and any(re.match(r"^\s*\.subckt\s+vcma_mtj\s", ln, re.I) for ln in body):
+        try:
+            head.append(OSDI_MARK + str(osdi.compile_model()))
+        except CardError as err:
+            raise NetlistError(str(err)) from None
     if seed is not None:
         if not (isinstance(seed, int) and 0 < seed < 2**31):
             raise NetlistError(f"seed must be an integer in [1, 2^31), got {seed!r}")
@@ -65,7 +112,7 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
 
 
 def _flatten(path: Path, card_text: str, cmos_corner: str | None, model_lib: Path | None,
-             seen: tuple[Path, ...], section: str | None = None) -> list[str]:
+             seen: tuple[Path, ...], section: str | None = None, model: str = "va") -> list[str]:
     """Lines of ``path`` with every include inlined (relative to the including file)."""
     path = path.resolve()
     if path in seen:
@@ -82,6 +129,8 @@ def _flatten(path: Path, card_text: str, cmos_corner: str | None, model_lib: Pat
             out.append(line)
             continue
         target = (path.parent / m.group(2).strip('"')).resolve()
+        if target in [(NETLIST_DIR / lib).resolve() for lib in MTJ_LIBS.values()]:
+            target = (NETLIST_DIR / MTJ_LIBS[model]).resolve()
         sect = m.group(3)
         if target == (NETLIST_DIR / CMOS_LIB_FILE).resolve():
             if model_lib is not None:
@@ -90,7 +139,7 @@ def _flatten(path: Path, card_text: str, cmos_corner: str | None, model_lib: Pat
             sect = cmos_corner
         if not target.is_file():
             raise NetlistError(f"{path}:{number}: included file not found: {target}")
-        out.extend(_flatten(target, card_text, cmos_corner, model_lib, seen + (path,), sect))
+        out.extend(_flatten(target, card_text, cmos_corner, model_lib, seen + (path,), sect, model))
     return out
 
 

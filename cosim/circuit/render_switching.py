@@ -15,7 +15,7 @@ SWITCHING_FILE = "mtj_switching.cir"
 DEFAULT_SWITCHING_TRIALS = 32
 
 
-def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS, lib: str = "vcma_mtj.lib") -> str:
+def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS, lib: str = "vcma_mtj_va.lib") -> str:
     """N independent MTJs under one ideal write pulse; each reports its final m_z.
 
     One transient gives N Bernoulli trials, because every instance draws its own thermal
@@ -28,7 +28,7 @@ def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS, lib: str = "vcma_
         f"* VCMA-MTJ switching trials: {n_trials} independent cells under one write pulse",
         "* Rendered by cosim.circuit.render_switching.render_switching; run with: ngspice -b netlists/mtj_switching.cir",
         "* t_pulse is the full width at half maximum; m_z is averaged over the last 0.5 ns of the settle time.",
-        "* Every cell starts in P (mz = +1), rests in thermal equilibrium (reached during t_therm, see vcma_mtj.lib),",
+        "* Every cell starts in P (mz = +1), rests in thermal equilibrium (reached during t_therm, see vcma_mtj_va.lib),",
         "* then sees the pulse at t_delay; mz_k < 0 at the end means cell k switched.",
         f".include {lib}",
         ".param v_write=1.3 t_pulse=0.55n t_rise=20p t_therm=0.3n t_delay={t_therm + 0.1n} t_settle=3n",

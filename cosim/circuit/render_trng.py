@@ -38,7 +38,7 @@ def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "")
 * is biased through r_load from v_read, a StrongARM latch compares it with a replica reference
 * (midway between R_P and R_AP at 0.25 V) at sae,
 * and q latches the decision. bit_k = q at the end of cycle k (1 = AP); e_k = supply energy of cycle k.
-.include {netlist_dir}vcma_mtj.lib
+.include {netlist_dir}vcma_mtj_va.lib
 .lib {netlist_dir}cards/cmos45.lib tt
 .param v_write=0.85 t_pulse={TRNG_T_PULSE_S * 1e9:g}n v_reset=1.35 t_reset=0.6n t_rise=20p t_slot=1n t_rest=4n t_settle=3n
 .param v_read=0.5 r_load=60k r_drv=500 w_access=360n w_sa=720n

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.circuit.deck import NetlistError, build_deck
+from cosim.circuit.deck import OSDI_MARK, NetlistError, build_deck
 
 __all__ = ["SpiceError", "NetlistError", "SpiceResult", "run_deck", "run_netlist", "ngspice_version"]
 
@@ -126,6 +126,7 @@ class _Shared:
 
     _instance = None
     dead = False
+    osdi_loaded: set[str] = set()
 
     @classmethod
     def get(cls):
@@ -140,11 +141,22 @@ class _Shared:
         return cls._instance
 
 
+def _osdi_modules(deck: str) -> list[str]:
+    """Compiled modules the deck needs loaded first (see :data:`cosim.circuit.deck.OSDI_MARK`)."""
+    return [ln[len(OSDI_MARK):].strip() for ln in deck.splitlines() if ln.startswith(OSDI_MARK)]
+
+
 def _run_shared(deck: str) -> SpiceResult:
     from PySpice.Spice.NgSpice.Shared import NgSpiceCommandError
 
     ng = _Shared.get()
     log: list[str] = []
+    for module in _osdi_modules(deck):
+        if module not in _Shared.osdi_loaded:  # a module is loaded once per process
+            ng.exec_command(f"osdi {module}")
+            log += ng._stdout + ng._stderr
+            _check_errors(log, deck)
+            _Shared.osdi_loaded.add(module)
     try:
         ng.load_circuit(deck)
     except Exception:  # PySpice raises on any 'error' text; judge it from ngspice's lines below
@@ -191,7 +203,8 @@ def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
         raise SpiceError("ngspice executable not found on PATH (apt-get install ngspice)")
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "out.raw"
-        control = f".control\nset num_threads={ngspice_threads()}\nrun\nwrite {raw} all\nquit\n.endc\n"
+        pre = "".join(f"pre_osdi {module}\n" for module in _osdi_modules(deck))
+        control = f".control\n{pre}set num_threads={ngspice_threads()}\nrun\nwrite {raw} all\nquit\n.endc\n"
         body = deck.rstrip().removesuffix(".end")
         cir = Path(tmp) / "deck.cir"
         cir.write_text(body + "\n" + control + ".end\n")
@@ -222,14 +235,14 @@ def run_deck(deck: str, backend: str = "shared", timeout_s: float = 600.0) -> Sp
 
 def run_netlist(netlist: str | Path, params: dict | None = None, seed: int | None = None, corner: str = "tt",
                 temp_C: float = 27.0, backend: str = "shared", model_lib=None, model_corner=None,
-                timeout_s: float = 600.0) -> SpiceResult:
+                timeout_s: float = 600.0, model: str | None = None) -> SpiceResult:
     """Build the deck for ``netlist`` (see :func:`cosim.circuit.deck.build_deck`) and run it.
 
     A transient whose timestep collapses under trapezoidal integration (it happens about once in 20
     stochastic 16-cycle TRNG-cell runs) is run once more with Gear integration, ngspice's standard
     remedy, same seed; a second failure is reported with both of ngspice's messages.
     """
-    deck = build_deck(netlist, params, seed, corner, temp_C, model_lib, model_corner)
+    deck = build_deck(netlist, params, seed, corner, temp_C, model_lib, model_corner, model)
     try:
         return run_deck(deck, backend, timeout_s)
     except SpiceError as err:

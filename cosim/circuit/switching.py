@@ -36,24 +36,27 @@ def switching_netlist(n_trials: int) -> Path:
     """A switching-trial netlist with ``n_trials`` cells, written once per process to a temp dir."""
     folder = Path(tempfile.mkdtemp(prefix="vcma_switching_"))
     path = folder / f"mtj_switching_{n_trials}.cir"
-    path.write_text(render_switching(n_trials, lib=str(NETLIST_DIR / "vcma_mtj.lib")))
+    path.write_text(render_switching(n_trials, lib=str(NETLIST_DIR / "vcma_mtj_va.lib")))
     return path
 
 
-def _batch_final_mz(n: int, params: dict, seed: int, corner: str, temp_C: float, backend: str) -> np.ndarray:
-    result = run_netlist(switching_netlist(n), params, seed=seed, corner=corner, temp_C=temp_C, backend=backend)
+def _batch_final_mz(n: int, params: dict, seed: int, corner: str, temp_C: float, backend: str,
+                    model: str | None) -> np.ndarray:
+    result = run_netlist(switching_netlist(n), params, seed=seed, corner=corner, temp_C=temp_C, backend=backend,
+                         model=model)
     return np.array([result.measures[f"mz_{k}"] for k in range(n)])
 
 
 def final_mz(v_write: float, t_pulse: float, n_trials: int = 32, seed: int = 1, corner: str = "tt",
              temp_C: float = 27.0, params: dict | None = None, t_settle: float = SWEEP_T_SETTLE_S,
              batch: int = DEFAULT_BATCH, n_jobs: int = 1, backend: str = "shared",
-             dt_thermal_s: float = SWEEP_DT_THERMAL_S) -> np.ndarray:
+             dt_thermal_s: float = SWEEP_DT_THERMAL_S, model: str | None = None) -> np.ndarray:
     """Final m_z of ``n_trials`` cells that start in P and see one write pulse.
 
     Batch ``i`` runs with ngspice seed ``seed + i``, so results depend only on (seed, batch).
     ``t_settle`` is the time after the pulse before m_z is read (averaged over its last 0.5 ns).
     ``dt_thermal_s`` is the thermal-field sample interval (see ``SWEEP_DT_THERMAL_S``).
+    ``model``: the VCMA_MTJ form (see :func:`cosim.circuit.deck.resolve_model`).
     """
     if n_trials < 1:
         raise ValueError(f"n_trials must be >= 1, got {n_trials}")
@@ -62,7 +65,7 @@ def final_mz(v_write: float, t_pulse: float, n_trials: int = 32, seed: int = 1, 
     run_params = {"v_write": v_write, "t_pulse": t_pulse, "t_settle": t_settle, "dt_thermal_s": dt_thermal_s,
                   **(params or {})}
     sizes = [min(batch, n_trials - start) for start in range(0, n_trials, batch)]
-    jobs = (delayed(_batch_final_mz)(n, run_params, seed + i, corner, temp_C, backend) for i, n in enumerate(sizes))
+    jobs = (delayed(_batch_final_mz)(n, run_params, seed + i, corner, temp_C, backend, model) for i, n in enumerate(sizes))
     if n_jobs == 1:
         parts = [fn(*args, **kw) for fn, args, kw in jobs]
     else:

@@ -47,7 +47,7 @@ def trng_netlist(n_cycles: int) -> Path:
 
 def run_trng(n_cycles: int = DEFAULT_TRNG_CYCLES, v_write: float | None = None, t_pulse: float | None = None,
              seed: int = 1, corner: str = "tt", temp_C: float = 27.0, params: dict | None = None,
-             backend: str = "shared") -> TrngRun:
+             backend: str = "shared", model: str | None = None) -> TrngRun:
     """Simulate ``n_cycles`` reset/write/read cycles; ``None`` keeps the netlist's default pulse."""
     if not isinstance(n_cycles, int) or n_cycles < 1:
         raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}")
@@ -57,7 +57,7 @@ def run_trng(n_cycles: int = DEFAULT_TRNG_CYCLES, v_write: float | None = None, 
     if t_pulse is not None:
         run_params["t_pulse"] = t_pulse
     result = run_netlist(trng_netlist(n_cycles), run_params, seed=seed, corner=corner, temp_C=temp_C,
-                         backend=backend)
+                         backend=backend, model=model)
     missing = [k for k in range(n_cycles) if f"bit_{k}" not in result.measures]
     if missing:
         raise RuntimeError(f"TRNG run did not report bits for cycles {missing[:5]}; failed: {result.failed_measures}")

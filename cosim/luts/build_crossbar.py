@@ -50,7 +50,8 @@ from scipy import optimize, special, stats
 from compact_models import mtj_card
 from compact_models.crossbar import HALF_SELECT_FRACTION, CrossbarCard, check_scheme, check_size
 
-from cosim.luts.lut import Lut, LutError, model_sha256
+from cosim.circuit.deck import resolve_model
+from cosim.luts.lut import Lut, LutError, lut_model, model_sha256
 from cosim.luts.build_trng import tool_versions, point_seed
 from cosim.circuit.stats import Proportion
 from cosim.circuit.sweep import run_points
@@ -88,11 +89,11 @@ def _position_axes(rows: int, cols: int, n: int | None = None) -> dict[str, tupl
 
 # Read ---------------------------------------------------------------------------------------------
 
-def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float) -> dict:
+def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float, model: str = "behavioural") -> dict:
     """The nominal array read (all P, all AP): per-position quantities as nested lists."""
     from cosim.circuit.crossbar import crossbar_read
 
-    r = crossbar_read(rows, cols, corner, temp_C)
+    r = crossbar_read(rows, cols, corner, temp_C, model=model)
     lat = np.nanmax(r.latency_s, axis=0)
     return {"i_read_A": r.i_read_A.tolist(), "margin_V": r.margin_V.tolist(), "signal_V": r.signal_V.tolist(),
             "correct": r.correct.tolist(), "latency_s": np.where(np.isfinite(lat), lat, -1.0).tolist(),
@@ -100,11 +101,12 @@ def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float) -> dict
             "latency_max_s": r.latency_max_s, "t_read_s": r.t_read_s, "runtime_s": r.runtime_s}
 
 
-def read_mc_point(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float) -> dict:
+def read_mc_point(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float,
+                  model: str = "behavioural") -> dict:
     """One Monte Carlo array (draws from ``default_rng([seed, trial])``): currents, margins, decisions."""
     from cosim.circuit.crossbar import mc_read_trial
 
-    r = mc_read_trial(rows, cols, seed, trial, corner, temp_C, "latch", None, "shared", None, None)
+    r = mc_read_trial(rows, cols, seed, trial, corner, temp_C, "latch", None, "shared", None, None, model)
     return {"i_read_A": r.i_read_A.tolist(), "margin_min_V": r.margin_min_V.tolist(), "correct": r.correct.tolist()}
 
 
@@ -152,17 +154,18 @@ def pooled_interval(k: int, n: int, per_array: list[float], level: float) -> tup
 
 def build_read_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = READ_TRIALS, n_jobs: int = 2,
                    scheduler: str | None = None, cache_dir: str | Path | None = None, rows: int = 16,
-                   cols: int = 16) -> Lut:
+                   cols: int = 16, model: str | None = None) -> Lut:
     """Per-position read currents, margins and sense error rates of an R x C array (``trials`` MC arrays)."""
     if trials < 2:
         raise ValueError(f"trials (Monte Carlo arrays) must be >= 2 for a spread, got {trials}")
+    model = resolve_model(model)
     card = mtj_card(corner, temp_C + 273.15)
     axes = _position_axes(rows, cols)
     start = time.perf_counter()
     seed = point_seed("read-mc", rows, cols, corner, temp_C)
-    nominal = run_points(read_nominal_point, [dict(rows=rows, cols=cols, corner=corner, temp_C=temp_C)],
+    nominal = run_points(read_nominal_point, [dict(rows=rows, cols=cols, corner=corner, temp_C=temp_C, model=model)],
                          cache_dir, 1, scheduler, desc=f"read LUT {corner} {temp_C:g}C nominal")[0]
-    mc = run_points(read_mc_point, [dict(rows=rows, cols=cols, seed=seed, trial=t, corner=corner, temp_C=temp_C)
+    mc = run_points(read_mc_point, [dict(rows=rows, cols=cols, seed=seed, trial=t, corner=corner, temp_C=temp_C, model=model)
                                     for t in range(trials)], cache_dir, n_jobs, scheduler,
                     desc=f"read LUT {corner} {temp_C:g}C Monte Carlo")
     i_nom = np.array(nominal["i_read_A"])
@@ -194,7 +197,8 @@ def build_read_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = READ_
     if np.all(lat > 0):
         variables["latency_s"] = ("s", grid, lat)
     return Lut("read", dict(axes), variables, {
-        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
+        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "mtj_model": model,
+        "model_sha256": model_sha256(model),
         "crossbar_card": CrossbarCard().as_dict(), "array": [rows, cols], "sense_amp": "latch",
         "netlists": ["crossbar_read.cir (nominal: all-P and all-AP arrays, every row read)",
                      "crossbar_read.cir with per-cell draws (Monte Carlo arrays)"],
@@ -231,7 +235,7 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
     rows, cols = (int(x) for x in lut.provenance["array"])
     rng = np.random.default_rng(seed)
     pos = [(int(rng.integers(rows)), int(rng.integers(cols))) for _ in range(n_points)]
-    fresh = crossbar_read(rows, cols, corner, temp_C, read_rows=sorted({r for r, _ in pos}))
+    fresh = crossbar_read(rows, cols, corner, temp_C, read_rows=sorted({r for r, _ in pos}), model=lut_model(lut))
     out = []
     for r, c in pos:
         for s, name in ((0, "i_read_P_A"), (1, "i_read_AP_A")):
@@ -240,7 +244,7 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
             out.append({"check": name, "position": f"({r},{c})", "lut": v_lut, "spice": v_sp,
                         "bound": f"rtol {rtol:g}", "inside": bool(abs(v_lut - v_sp) <= rtol * abs(v_sp))})
     mc_seed = point_seed("read-validate", seed, corner, temp_C)
-    mc = monte_carlo_read(rows, cols, trials, mc_seed, corner, temp_C, n_jobs=n_jobs)
+    mc = monte_carlo_read(rows, cols, trials, mc_seed, corner, temp_C, n_jobs=n_jobs, model=lut_model(lut))
     per_array = [float((~r.correct).mean()) for r in mc.results]
     q = mc.sense_error_rate
     lo, hi = pooled_interval(q.k, q.n, per_array, level)
@@ -253,12 +257,12 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
 # Write --------------------------------------------------------------------------------------------
 
 def write_position_point(rows: int, cols: int, row: int, col: int, scheme: str, corner: str, temp_C: float,
-                         seed: int) -> dict:
+                         seed: int, model: str = "behavioural") -> dict:
     """One array write at (row, col): delivered MTJ voltages, energy, latency (thermal step WRITE_DT_THERMAL_S)."""
     from cosim.circuit.crossbar import crossbar_write
 
     w = crossbar_write(rows, cols, scheme, (row, col), corner, temp_C, params={"mtj_dt_th": WRITE_DT_THERMAL_S},
-                       seed=seed)
+                       seed=seed, model=model)
     v_row = max((float(w.v_mtj_V[p]) for p in w.row_sharing()), default=0.0)
     v_col = max((float(w.v_mtj_V[p]) for p in w.col_sharing()), default=0.0)
     return {"v_cell_V": float(w.v_mtj_V[w.sel]), "v_stack_V": float(w.v_stack_V[w.sel]), "v_half_row_V": v_row,
@@ -266,18 +270,20 @@ def write_position_point(rows: int, cols: int, row: int, col: int, scheme: str, 
             "v_drive_V": w.card.v_write_V, "t_write_s": w.card.t_write_s, "runtime_s": w.runtime_s}
 
 
-def pulse_trials_point(v_V: float, t_pulse_s: float, trials: int, seed: int, corner: str, temp_C: float) -> dict:
+def pulse_trials_point(v_V: float, t_pulse_s: float, trials: int, seed: int, corner: str, temp_C: float,
+                       model: str = "behavioural") -> dict:
     """``trials`` cells starting in P under an ideal pulse: how many switched."""
-    mz = final_mz(max(float(v_V), 0.0), t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C)
+    mz = final_mz(max(float(v_V), 0.0), t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C, model=model)
     return {"k": int(np.sum(mz < 0)), "n": int(len(mz))}
 
 
 def build_write_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = WRITE_TRIALS, n_jobs: int = 2,
                     scheduler: str | None = None, cache_dir: str | Path | None = None, rows: int = 16,
-                    cols: int = 16, scheme: str = "v2", grid: int = WRITE_GRID) -> Lut:
+                    cols: int = 16, scheme: str = "v2", grid: int = WRITE_GRID, model: str | None = None) -> Lut:
     """Delivered voltages, switching and half-select disturb per selected position (a ``grid`` x ``grid`` sub-grid)."""
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
+    model = resolve_model(model)
     check_scheme(scheme)
     card = mtj_card(corner, temp_C + 273.15)
     xb = CrossbarCard()
@@ -286,16 +292,17 @@ def build_write_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = WRIT
     start = time.perf_counter()
     sel = [(int(r), int(c)) for r in r_ax for c in c_ax]
     pts = [dict(rows=rows, cols=cols, row=r, col=c, scheme=scheme, corner=corner, temp_C=temp_C,
-                seed=point_seed("write", r, c, scheme, corner, temp_C)) for r, c in sel]
+                seed=point_seed("write", r, c, scheme, corner, temp_C), model=model) for r, c in sel]
     res = run_points(write_position_point, pts, cache_dir, n_jobs, scheduler,
                      desc=f"write LUT {corner} {temp_C:g}C array")
     t_w = res[0]["t_write_s"]
     sw_pts, dist_pts = [], []
     for (r, c), w in zip(sel, res):
         sw_pts.append(dict(v_V=round(w["v_cell_V"], 6), t_pulse_s=t_w, trials=trials, corner=corner, temp_C=temp_C,
-                           seed=point_seed("switch", r, c, scheme, corner, temp_C)))
+                           seed=point_seed("switch", r, c, scheme, corner, temp_C), model=model))
         dist_pts.append(dict(v_V=round(max(w["v_half_row_V"], w["v_half_col_V"]), 6), t_pulse_s=t_w, trials=trials,
-                             corner=corner, temp_C=temp_C, seed=point_seed("disturb", r, c, scheme, corner, temp_C)))
+                             corner=corner, temp_C=temp_C, seed=point_seed("disturb", r, c, scheme, corner, temp_C),
+                             model=model))
     probs = run_points(pulse_trials_point, sw_pts + dist_pts, cache_dir, n_jobs, scheduler,
                        desc=f"write LUT {corner} {temp_C:g}C trials")
     shape = (len(r_ax), len(c_ax))
@@ -322,7 +329,8 @@ def build_write_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = WRIT
         tot = Proportion(int(k.sum()), int(n.sum()))
         pooled[name] = {"k": tot.k, "n": tot.n, "p": tot.p, "ci95": list(tot.ci)}
     return Lut("write", dict(axes), variables, {
-        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
+        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "mtj_model": model,
+        "model_sha256": model_sha256(model),
         "crossbar_card": xb.as_dict(), "array": [rows, cols], "scheme": scheme,
         "half_select_fraction": HALF_SELECT_FRACTION[scheme], "v_drive_V": xb.v_write_V, "t_write_s": t_w,
         "selected_positions": f"{len(r_ax)} x {len(c_ax)} sub-grid of the {rows} x {cols} array (rows "
@@ -360,15 +368,16 @@ def validate_write_lut(lut: Lut, n_points: int = 4, trials: int = 64, seed: int 
     rng = np.random.default_rng(seed)
     picks = [off[i] for i in rng.choice(len(off), size=min(n_points, len(off)), replace=False)]
     pts = [dict(rows=rows, cols=cols, row=r, col=c, scheme=scheme, corner=corner, temp_C=temp_C,
-                seed=point_seed("write-validate", r, c, seed)) for r, c in picks]
+                seed=point_seed("write-validate", r, c, seed), model=lut_model(lut)) for r, c in picks]
     fresh = run_points(write_position_point, pts, None, n_jobs, None, desc="write validate array")
     t_w = lut.provenance["t_write_s"]
     tr_pts = []
     for (r, c), w in zip(picks, fresh):
         tr_pts.append(dict(v_V=w["v_cell_V"], t_pulse_s=t_w, trials=trials, corner=corner, temp_C=temp_C,
-                           seed=point_seed("switch-validate", r, c, seed)))
+                           seed=point_seed("switch-validate", r, c, seed), model=lut_model(lut)))
         tr_pts.append(dict(v_V=max(w["v_half_row_V"], w["v_half_col_V"]), t_pulse_s=t_w, trials=trials,
-                           corner=corner, temp_C=temp_C, seed=point_seed("disturb-validate", r, c, seed)))
+                           corner=corner, temp_C=temp_C, seed=point_seed("disturb-validate", r, c, seed),
+                           model=lut_model(lut)))
     tr = run_points(pulse_trials_point, tr_pts, None, n_jobs, None, desc="write validate trials")
     out = []
     for i, ((r, c), w) in enumerate(zip(picks, fresh)):
@@ -385,10 +394,11 @@ def validate_write_lut(lut: Lut, n_points: int = 4, trials: int = 64, seed: int 
 
 
 def build_crossbar_lut(kind: str, corner: str, temp_C: float, trials: int | None, n_jobs: int,
-                       scheduler: str | None, cache_dir, rows: int = 16, cols: int = 16) -> Lut:
+                       scheduler: str | None, cache_dir, rows: int = 16, cols: int = 16, model: str | None = None) -> Lut:
     """The CLI's entry: ``read`` or ``write`` with that kind's default trials."""
     if kind == "read":
-        return build_read_lut(corner, temp_C, trials or READ_TRIALS, n_jobs, scheduler, cache_dir, rows, cols)
+        return build_read_lut(corner, temp_C, trials or READ_TRIALS, n_jobs, scheduler, cache_dir, rows, cols, model)
     if kind == "write":
-        return build_write_lut(corner, temp_C, trials or WRITE_TRIALS, n_jobs, scheduler, cache_dir, rows, cols)
+        return build_write_lut(corner, temp_C, trials or WRITE_TRIALS, n_jobs, scheduler, cache_dir, rows, cols,
+                               model=model)
     raise LutError(f"not a crossbar LUT kind: {kind!r}")

@@ -29,12 +29,13 @@ from scipy.optimize import brentq
 from compact_models import mtj_card
 from compact_models.render import NETLIST_DIR
 
-from cosim.luts.lut import Lut, LutError, file_sha256, model_sha256
+from cosim.luts.lut import Lut, LutError, file_sha256, lut_model, model_sha256
 from cosim.circuit.stats import Proportion
 from cosim.circuit.sweep import run_points
 from cosim.circuit.render_trng import TRNG_FILE, TRNG_T_PULSE_S
 from cosim.circuit.switching import SWEEP_DT_THERMAL_S, SWEEP_T_SETTLE_S, final_mz
 from cosim.circuit.trng import run_trng
+from cosim.circuit.deck import resolve_model
 
 ENERGY_CYCLES = 4
 ENERGY_POINTS = 3
@@ -61,8 +62,9 @@ def point_seed(*values) -> int:
     return 1 + zlib.crc32(repr(tuple(round(float(v), 15) if not isinstance(v, str) else v for v in values)).encode()) % (2**30)
 
 
-def switching_point(v_write_V: float, t_pulse_s: float, trials: int, seed: int, corner: str, temp_C: float) -> dict:
-    mz = final_mz(v_write_V, t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C)
+def switching_point(v_write_V: float, t_pulse_s: float, trials: int, seed: int, corner: str, temp_C: float,
+                    model: str = "behavioural") -> dict:
+    mz = final_mz(v_write_V, t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C, model=model)
     return {"k": int(np.sum(mz < 0)), "n": int(len(mz))}
 
 
@@ -74,16 +76,17 @@ def mtj_fraction(run, v_write_V: float) -> float:
     return float(np.sum(w * v_mtj) / np.sum(w) / v_write_V)
 
 
-def cell_point(v_write_V: float, seed: int, corner: str, temp_C: float, cycles: int = ENERGY_CYCLES) -> dict:
-    run = run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C, params=CELL_PARAMS)
+def cell_point(v_write_V: float, seed: int, corner: str, temp_C: float, cycles: int = ENERGY_CYCLES,
+               model: str = "behavioural") -> dict:
+    run = run_trng(cycles, v_write=v_write_V, seed=seed, corner=corner, temp_C=temp_C, params=CELL_PARAMS, model=model)
     return {"energy_per_bit_J": run.energy_per_bit_J, "cycle_time_s": run.cycle_time_s,
             "v_mtj_fraction": mtj_fraction(run, v_write_V)}
 
 
 def cell_bits_point(v_write_V: float, cycles: int, seed: int, corner: str, temp_C: float,
-                    t_pulse_s: float | None = None) -> dict:
+                    t_pulse_s: float | None = None, model: str = "behavioural") -> dict:
     run = run_trng(cycles, v_write=v_write_V, t_pulse=t_pulse_s, seed=seed, corner=corner, temp_C=temp_C,
-                   params=CELL_PARAMS)
+                   params=CELL_PARAMS, model=model)
     return {"bits": run.bits.tolist()}
 
 
@@ -113,15 +116,17 @@ def tool_versions() -> dict:
 def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, n_jobs: int = 2,
                    scheduler: str | None = None, cache_dir: str | Path | None = None,
                    axes: dict[str, np.ndarray] | None = None, energy_cycles: int = ENERGY_CYCLES,
-                   check_runs: int = CHECK_RUNS, check_cycles: int = CHECK_CYCLES) -> Lut:
-    """Sweep the switching probability and cell energy for one corner and temperature."""
+                   check_runs: int = CHECK_RUNS, check_cycles: int = CHECK_CYCLES, model: str | None = None) -> Lut:
+    """Sweep the switching probability and cell energy for one corner and temperature (``model``: the
+    VCMA_MTJ form, see :func:`cosim.circuit.deck.resolve_model`)."""
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
+    model = resolve_model(model)
     card = mtj_card(corner, temp_C + 273.15)  # validates corner and temperature
     axes = axes or trng_axes(corner, temp_C)
     vs, ts = axes["v_write_V"], axes["t_pulse_s"]
     points = [dict(v_write_V=float(v), t_pulse_s=float(t), trials=trials, seed=point_seed(v, t, corner, temp_C),
-                   corner=corner, temp_C=temp_C) for v in vs for t in ts]
+                   corner=corner, temp_C=temp_C, model=model) for v in vs for t in ts]
     res = run_points(switching_point, points, cache_dir, n_jobs, scheduler, desc=f"trng LUT {corner} {temp_C:g}C")
     k = np.array([r["k"] for r in res], dtype=float).reshape(len(vs), len(ts))
     n = np.array([r["n"] for r in res], dtype=float).reshape(len(vs), len(ts))
@@ -133,8 +138,8 @@ def build_trng_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = 128, 
         "p_switch_ci_high": ("1", grid, ci[..., 1]),
         "trials": ("1", grid, n),
     }, {
-        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "model_sha256": model_sha256(),
-        "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],
+        "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "mtj_model": model,
+        "model_sha256": model_sha256(model), "netlists": ["mtj_switching.cir (cells under an ideal pulse)", "trng_cell.cir (energy)"],
         "dt_thermal_s": SWEEP_DT_THERMAL_S, "t_settle_s": SWEEP_T_SETTLE_S, "trials_per_point": trials,
         "ci": "95 % Clopper-Pearson",
         "seeds": "point_seed(v, t, corner, temp_C) = 1 + crc32(repr(coords)) mod 2^30; batch i uses seed + i",
@@ -151,11 +156,11 @@ def add_cell_parts(lut: Lut, energy_cycles: int = ENERGY_CYCLES, check_runs: int
     over ``v_energy_V``, cycle time, and the cell check. The switching table is device physics and does
     not depend on the cell, so after a change to ``trng_cell.cir`` (sense amplifier, reset, timing)
     this is all that must be rerun (``vcma lut cell``)."""
-    corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
+    corner, temp_C, model = lut.provenance["corner"], lut.provenance["temp_C"], lut_model(lut)
     vs = lut.axis("v_write_V")
     v_energy = vs[:: max(1, (len(vs) - 1) // (ENERGY_POINTS - 1))]  # both ends and the middle
     energy_pts = [dict(v_write_V=float(v), seed=point_seed(v, "energy", corner, temp_C), corner=corner, temp_C=temp_C,
-                       **({} if energy_cycles == ENERGY_CYCLES else {"cycles": energy_cycles})) for v in v_energy]
+                       model=model, **({} if energy_cycles == ENERGY_CYCLES else {"cycles": energy_cycles})) for v in v_energy]
     energy = run_points(cell_point, energy_pts, cache_dir, n_jobs, scheduler, desc="TRNG cell energy")
     lut = Lut("trng", {**lut.axes, "v_energy_V": ("V", v_energy)}, {
         **lut.variables,
@@ -186,7 +191,7 @@ def cell_check(lut: Lut, runs: int, cycles: int, n_jobs: int = 2, scheduler: str
     corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
     v = round(calibrate_v_write(lut, t_pulse_s), 4)
     pts = [dict(v_write_V=v, cycles=cycles, seed=point_seed(v, "check", i, corner, temp_C), corner=corner,
-                temp_C=temp_C) for i in range(runs)]
+                temp_C=temp_C, model=lut_model(lut)) for i in range(runs)]
     bits = [np.array(r["bits"]) for r in run_points(cell_bits_point, pts, cache_dir, n_jobs, scheduler,
                                                       desc="TRNG cell check")]
     p = Proportion(int(sum(b.sum() for b in bits)), sum(len(b) for b in bits), 0.99)
@@ -212,7 +217,7 @@ def validate_trng_lut(lut: Lut, n_points: int = 8, trials: int = 128, seed: int 
         v = float(vs[i] + rng.uniform(0.2, 0.8) * (vs[i + 1] - vs[i]))
         t = float(ts[j] + rng.uniform(0.2, 0.8) * (ts[j + 1] - ts[j]))
         mz = final_mz(v, t, trials, seed=point_seed(v, t, "validate", seed), corner=corner, temp_C=temp_C,
-                      n_jobs=n_jobs)
+                      n_jobs=n_jobs, model=lut_model(lut))
         fresh = Proportion(int(np.sum(mz < 0)), trials, level)
         p_lut = float(lut.interp("p_switch", v_write_V=v, t_pulse_s=t))
         lo, hi = fresh.ci

@@ -25,6 +25,7 @@ from scipy.interpolate import RegularGridInterpolator
 from compact_models.render import NETLIST_DIR, write_atomic
 
 from cosim.circuit.render_trng import TRNG_FILE
+from cosim.circuit.deck import MTJ_MODELS, model_files
 
 SCHEMA_VERSION = 1
 LutKind = Literal["trng", "read", "write"]
@@ -49,9 +50,18 @@ def shipped_lut_path(kind: str, corner: str = "tt", temp_C: float = 27.0) -> Pat
     return path
 
 
-def model_sha256() -> str:
-    """Hash of the compact model netlist: a LUT made with another model is refused."""
-    return file_sha256(NETLIST_DIR / "vcma_mtj.lib")
+def model_sha256(model: str) -> str:
+    """Hash of the files that define the compact model ``model`` ("va": wrapper library and Verilog-A
+    source; "behavioural": its library): a LUT made with another model is refused."""
+    digest = hashlib.sha256()
+    for path in model_files(model):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def lut_model(lut: "Lut") -> str:
+    """The VCMA_MTJ form a LUT was built with (LUTs from before the Verilog-A model: behavioural)."""
+    return str(lut.provenance.get("mtj_model", "behavioural"))
 
 
 def file_sha256(path: Path) -> str:
@@ -140,9 +150,12 @@ class Lut:
         if kind is not None and meta.get("kind") != kind:
             raise LutError(f"{path}: a '{meta.get('kind')}' LUT where a '{kind}' LUT is needed")
         prov = meta.get("provenance", {})
-        if check_model and prov.get("model_sha256") not in (None, model_sha256()):
-            raise LutError(f"{path}: built with another compact model (sha256 {prov.get('model_sha256', '')[:12]}...,"
-                           f" current {model_sha256()[:12]}...); rebuild it with `vcma lut build`")
+        model = str(prov.get("mtj_model", "behavioural"))
+        if check_model and model not in MTJ_MODELS:
+            raise LutError(f"{path}: unknown VCMA-MTJ model {model!r} in its provenance; known: {list(MTJ_MODELS)}")
+        if check_model and prov.get("model_sha256") not in (None, model_sha256(model)):
+            raise LutError(f"{path}: built with another {model} compact model (sha256 {prov.get('model_sha256', '')[:12]}"
+                           f"..., current {model_sha256(model)[:12]}...); rebuild it with `vcma lut build`")
         cell = NETLIST_DIR / TRNG_FILE
         if check_model and prov.get("trng_cell_sha256") not in (None, file_sha256(cell)):
             raise LutError(f"{path}: its energy, driver share and cell check come from another {cell.name}; "

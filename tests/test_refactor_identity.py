@@ -1,0 +1,51 @@
+"""LUTs built from the same seeds by today's code equal those the pre-refactor code built
+(tests/golden/README.md says how the golden files were made). Behavioural model: the golden
+files predate the Verilog-A model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cosim.luts.build_crossbar import build_read_lut, build_write_lut
+from cosim.luts.build_trng import build_trng_lut
+from cosim.luts.lut import Lut
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _golden(name: str) -> Lut:
+    path = GOLDEN / name
+    if not path.is_file():
+        pytest.fail(f"golden file {path} is missing (see tests/golden/README.md; tests never write it)")
+    return Lut.load(path, check_model=False)
+
+
+def _assert_same(new: Lut, old: Lut) -> None:
+    assert sorted(new.axes) == sorted(old.axes) and sorted(new.variables) == sorted(old.variables)
+    for name, (unit, values) in old.axes.items():
+        assert new.axes[name][0] == unit and np.array_equal(new.axes[name][1], values), name
+    for name, (unit, dims, values) in old.variables.items():
+        assert new.variables[name][:2] == (unit, dims), name
+        assert np.array_equal(new.variables[name][2], values, equal_nan=True), name
+
+
+@pytest.mark.slow
+def test_trng_lut_is_bit_identical_to_the_pre_refactor_build():
+    axes = {"v_write_V": np.array([0.80, 0.88]), "t_pulse_s": np.array([0.45e-9, 0.55e-9])}
+    new = build_trng_lut("tt", 27.0, trials=8, n_jobs=1, cache_dir=None, axes=axes, energy_cycles=1, check_runs=1,
+                         check_cycles=4, model="behavioural")
+    old = _golden("tiny_trng.lut.npz")
+    _assert_same(new, old)
+    assert new.provenance["cell_check"] == old.provenance["cell_check"]
+
+
+@pytest.mark.slow
+def test_crossbar_luts_are_bit_identical_to_the_pre_refactor_build():
+    _assert_same(build_read_lut("tt", 27.0, trials=2, n_jobs=1, cache_dir=None, rows=2, cols=2, model="behavioural"),
+                 _golden("tiny_read.lut.npz"))
+    _assert_same(build_write_lut("tt", 27.0, trials=4, n_jobs=1, cache_dir=None, rows=2, cols=2, grid=5,
+                                 model="behavioural"),
+                 _golden("tiny_write.lut.npz"))
