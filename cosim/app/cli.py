@@ -43,6 +43,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corner", default="tt", help="process corner: tt, ff, ss (default tt)")
     p.add_argument("--temp", type=float, default=27.0, help="temperature in C (default 27)")
     p.add_argument("--backend", default="shared", choices=["shared", "subprocess"])
+    _model_option(p)
+
+
+def _model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", choices=["va", "behavioural"], default=None,
+                   help="VCMA-MTJ model: va (compiled Verilog-A; the default where ngspice loads OSDI) or behavioural")
 
 
 def cmd_spice_run(args) -> None:
@@ -51,7 +57,7 @@ def cmd_spice_run(args) -> None:
 
     result = run_netlist(args.netlist, _parse_params(args.param), seed=args.seed, corner=args.corner,
                          temp_C=args.temp, backend=args.backend, model_lib=args.model_lib,
-                         model_corner=args.model_corner)
+                         model_corner=args.model_corner, model=args.model)
     for name, value in sorted(result.measures.items()):
         print(f"{name:24s} {value: .6e}")
     for name in result.failed_measures:
@@ -68,7 +74,7 @@ def cmd_spice_trng(args) -> None:
     start = time.perf_counter()
     run = run_trng(args.cycles, _si(args.v_write) if args.v_write else None,
                    _si(args.t_pulse) if args.t_pulse else None, seed=args.seed, corner=args.corner,
-                   temp_C=args.temp, params=_parse_params(args.param), backend=args.backend)
+                   temp_C=args.temp, params=_parse_params(args.param), backend=args.backend, model=args.model)
     print("bits:", "".join(map(str, run.bits)))
     print(f"P(1): {run.p_one}")
     print(f"energy/bit: {run.energy_per_bit_J * 1e15:.2f} fJ   cycle time: {run.cycle_time_s * 1e9:.2f} ns")
@@ -90,7 +96,7 @@ def cmd_spice_switching(args) -> None:
     probs = []
     for w in widths:
         q = switching_probability(_si(args.v_write), w, args.trials, seed=args.seed, corner=args.corner,
-                                  temp_C=args.temp, n_jobs=args.jobs, backend=args.backend)
+                                  temp_C=args.temp, n_jobs=args.jobs, backend=args.backend, model=args.model)
         probs.append(q)
         print(f"t_pulse {w * 1e9:6.3f} ns  P(switch) {q}")
     if args.plot:
@@ -127,7 +133,7 @@ def cmd_spice_crossbar_read(args) -> None:
         args.netlist_out.write_text(render_crossbar_read(args.rows, args.cols, args.sense_amp))
         print(f"netlist: {args.netlist_out}")
     r = crossbar_read(args.rows, args.cols, args.corner, args.temp, args.sense_amp, _parse_params(args.param),
-                      args.backend, args.model_lib, _model_corner(args), n_jobs=args.jobs)
+                      args.backend, args.model_lib, _model_corner(args), n_jobs=args.jobs, model=args.model)
     print(f"crossbar read {args.rows} x {args.cols}, {args.sense_amp} SA, corner {args.corner}, {args.temp:g} C "
           f"(SPICE {r.runtime_s:.1f} s)")
     print(f"{'row':>4} {'col':>4} {'I_P uA':>8} {'I_AP uA':>8} {'mrg_P mV':>9} {'mrg_AP mV':>9} {'window mV':>9} "
@@ -144,13 +150,13 @@ def cmd_spice_crossbar_read(args) -> None:
           f"read latency {r.latency_max_s * 1e9:.3f} ns, cycle {r.t_read_s * 1e9:.2f} ns")
     vmax = float(np.nanmax(r.v_bl_V))
     dist = read_disturb(vmax, r.card.t_read_s, args.trials, seed=args.seed, corner=args.corner, temp_C=args.temp,
-                        n_jobs=args.jobs, backend=args.backend)
+                        n_jobs=args.jobs, backend=args.backend, model=args.model)
     for name, q in dist.items():
         print(f"read disturb {name} at {vmax:.3f} V, {r.card.t_read_s * 1e9:.2f} ns: {q}")
     mc_rows, mc_cols = min(args.rows, 8), min(args.cols, 8)
     mc = monte_carlo_read(mc_rows, mc_cols, max(1, args.trials // 16), args.seed, args.corner, args.temp,
                           args.sense_amp, _parse_params(args.param), args.backend, args.model_lib,
-                          _model_corner(args), n_jobs=args.jobs)
+                          _model_corner(args), n_jobs=args.jobs, model=args.model)
     print(f"Monte Carlo sense error rate ({mc_rows} x {mc_cols} arrays, seed {args.seed}): {mc.sense_error_rate}")
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"plot: {plot_margin_map(r.margin_min_V, args.out / 'read_margin_map.png')}")
@@ -172,7 +178,7 @@ def cmd_spice_crossbar_write(args) -> None:
         args.netlist_out.write_text(render_crossbar_write(args.rows, args.cols, args.scheme))
         print(f"netlist: {args.netlist_out}")
     w = crossbar_write(args.rows, args.cols, args.scheme, None, args.corner, args.temp, _parse_params(args.param),
-                       args.seed, args.backend, args.model_lib, _model_corner(args))
+                       args.seed, args.backend, args.model_lib, _model_corner(args), model=args.model)
     sr, sc = w.sel
     print(f"crossbar write {args.rows} x {args.cols}, scheme {args.scheme}, selected {w.sel}, corner {args.corner}, "
           f"{args.temp:g} C (SPICE {w.runtime_s:.1f} s)")
@@ -184,12 +190,12 @@ def cmd_spice_crossbar_write(args) -> None:
           f"{w.fraction_promised * w.card.v_write_V:.3f} V")
     print(f"energy per write {w.energy_J * 1e15:.1f} fJ, latency {w.latency_s * 1e9:.3f} ns, "
           f"in-array selected cell final m_z {w.mz_sel:+.2f}")
-    probs = write_probabilities(w, args.trials, args.seed, args.jobs, args.backend)
+    probs = write_probabilities(w, args.trials, args.seed, args.jobs, args.backend, model=args.model)
     for name, q in probs.items():
         print(f"{name:>24}: {q}")
     wer = monte_carlo_write(args.rows, args.cols, args.trials, args.seed, args.corner, args.temp,
                             params=_parse_params(args.param), backend=args.backend, n_jobs=args.jobs,
-                            model_lib=args.model_lib, model_corner=_model_corner(args))
+                            model_lib=args.model_lib, model_corner=_model_corner(args), model=args.model)
     print(f"Monte Carlo write error rate (seed {args.seed}): {wer}")
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"plot: {plot_margin_map(w.v_mtj_V, args.out / 'write_vmtj_map.png', 'MTJ voltage during the write')}")
@@ -217,12 +223,12 @@ def cmd_lut_build(args) -> None:
     start = time.perf_counter()
     if args.kind == "trng":
         lut = build_trng_lut(args.corner, args.temp, args.trials or 128, args.jobs, args.scheduler, args.cache,
-                             check_runs=args.check_runs)
+                             check_runs=args.check_runs, model=args.model)
     else:
         from cosim.luts.build_crossbar import build_crossbar_lut
 
         lut = build_crossbar_lut(args.kind, args.corner, args.temp, args.trials, args.jobs, args.scheduler,
-                                 args.cache, args.rows, args.cols)
+                                 args.cache, args.rows, args.cols, model=args.model)
     print(f"wrote {lut.save(args.out)} ({time.perf_counter() - start:.1f} s)")
 
 
@@ -446,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--check-runs", type=int, default=4,
                        help="trng: 16-cycle TRNG-cell runs for the P(1) and serial-correlation check (0: none)")
     build.add_argument("--out", type=Path, required=True)
+    _model_option(build)
     build.set_defaults(func=cmd_lut_build)
     cell = lut.add_parser("cell", help="rerun the TRNG-cell parts of a trng LUT (energy, driver share, cell "
                           "check) after a change to trng_cell.cir; the switching table is kept")
