@@ -15,3 +15,9 @@ def lib_path() -> str:
 @pytest.fixture(scope="session")
 def netlist_dir() -> Path:
     return NETLIST_DIR
+
+
+@pytest.fixture(params=["va", "behavioural"])
+def model(request) -> str:
+    """Both forms of the VCMA_MTJ compact model: every physics test runs against each."""
+    return request.param

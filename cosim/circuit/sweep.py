@@ -38,6 +38,7 @@ def model_fingerprint(func_file: str) -> str:
     here = Path(__file__).parent
     files = sorted(p for p in NETLIST_DIR.rglob("*") if p.is_file())
     files += sorted(Path(compact_models.__file__).parent.glob("*.py"))
+    files += sorted(Path(compact_models.__file__).parent.glob("va/*.va"))
     files += sorted(here.glob("*.py"))  # every module that renders, runs or reads a circuit
     files += [Path(func_file)] if func_file else []
     digest = hashlib.sha256()
