@@ -21,12 +21,13 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=64)
     ap.add_argument("--cols", type=int, default=64)
     ap.add_argument("--all-rows", action="store_true")
+    ap.add_argument("--model", choices=["va", "behavioural"], default=None, help="VCMA-MTJ model (default: va)")
     args = ap.parse_args()
     times = {}
     for rows, cols in ((16, 16), (args.rows, args.cols)):
         start = time.perf_counter()
         read_rows = None if args.all_rows else sorted({0, rows // 2, rows - 1})
-        r = crossbar_read(rows, cols, read_rows=read_rows)
+        r = crossbar_read(rows, cols, read_rows=read_rows, model=args.model)
         times[(rows, cols)] = time.perf_counter() - start
         import numpy as np
 

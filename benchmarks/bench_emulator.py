@@ -16,8 +16,8 @@ import time
 
 import torch
 
-from cosim.noise.emulator import MtjNoise, TrngArrayEmulator
 from cosim.luts.lut import Lut, shipped_lut_path
+from cosim.noise.sources import make_noise_source
 from cosim.circuit.trng import run_trng
 
 
@@ -39,14 +39,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    emu = TrngArrayEmulator(Lut.load(shipped_lut_path("trng"), kind="trng"), 64, 64)
+    emu = make_noise_source("mtj", lut=Lut.load(shipped_lut_path("trng"), kind="trng"), rows=64, cols=64).emulator
     gen = torch.Generator().manual_seed(0)
     shape = (args.samples // 784, 1, 28, 28)
     t_randn = median_seconds(lambda: torch.randn(shape, generator=gen), args.repeats)
     n = shape[0] * 784
     print(f"torch.randn {shape}: {n / t_randn:.3g} samples/s ({args.threads} thread(s))")
     for transform in ("word:12", "word:12+vn", "sum:16", "word:12+xor"):
-        src = MtjNoise(emu, transform)
+        src = make_noise_source("mtj", emulator=emu, transform=transform)
         t = median_seconds(lambda: src.randn(shape, generator=gen), args.repeats)
         print(f"mtj {transform:12s}: {n / t:.3g} samples/s, ratio to torch.randn {t_randn / t:.3f}x "
               f"({src.bits_per_sample:.0f} raw bits/sample)")

@@ -19,8 +19,7 @@ import time
 import torch
 
 from cosim.app.demo import ARRAY_COLS, ARRAY_ROWS, load_trng_lut
-from cosim.noise.emulator import MtjNoise, TrngArrayEmulator
-from cosim.noise.sources import SoftwareNoise
+from cosim.noise.sources import make_noise_source
 from diffusion.train import DEFAULT_DDPM_PATH, load_ddpm, sample
 
 
@@ -34,9 +33,11 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     loaded = load_ddpm(DEFAULT_DDPM_PATH)[:2]
-    emulator = TrngArrayEmulator(load_trng_lut(args.lut), ARRAY_ROWS, ARRAY_COLS, calibration="column", chip_seed=1)
-    makers = {"software": SoftwareNoise, "mtj": lambda: MtjNoise(emulator, "word:12+vn")}
-    sample(loaded, 4, SoftwareNoise(), seed=0, steps=2, eta=1.0, progress=False)  # warm-up
+    emulator = make_noise_source("mtj", lut=load_trng_lut(args.lut), rows=ARRAY_ROWS, cols=ARRAY_COLS,
+                                 calibration="column", chip_seed=1).emulator
+    makers = {"software": lambda: make_noise_source("software"),
+              "mtj": lambda: make_noise_source("mtj", emulator=emulator, transform="word:12+vn")}
+    sample(loaded, 4, make_noise_source("software"), seed=0, steps=2, eta=1.0, progress=False)  # warm-up
     times: dict[str, list[float]] = {k: [] for k in makers}
     for rep in range(args.repeats):
         for name, make in makers.items():  # interleaved, so machine load drifts hit both alike

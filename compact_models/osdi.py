@@ -170,3 +170,12 @@ def ngspice_has_osdi(exe: str | None = None) -> bool:
         except (OSError, subprocess.TimeoutExpired):
             return False
     return "error opening osdi lib" in (proc.stdout + proc.stderr).lower()
+
+
+if __name__ == "__main__":  # python -m compact_models.osdi: the one command that compiles the model
+    import sys
+
+    try:
+        print(f"compiled {VA_SOURCE.name} -> {compile_model(force='--force' in sys.argv)}")
+    except OsdiError as err:
+        raise SystemExit(f"error: {err}") from None
