@@ -8,6 +8,7 @@ loads only the standard library.
 from .card import CardError
 from .cmos import CMOS_CORNERS, CmosCard, cmos_card
 from .mtj import CORNERS, DEVICE_SPREADS, MtjCard, mtj_card
+from .trng_cell import TRNG_CELL, TrngCellCard
 
 __all__ = ["CardError", "CMOS_CORNERS", "CmosCard", "cmos_card", "CORNERS", "DEVICE_SPREADS",
-           "MtjCard", "mtj_card"]
+           "MtjCard", "mtj_card", "TRNG_CELL", "TrngCellCard"]

@@ -17,11 +17,21 @@ class CardError(ValueError):
     """A model card, corner or override that cannot be used (names the offending key)."""
 
 
+SPICE_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6}
+
+
 def param(default: float, unit: str, lo: float | None, hi: float | None, spice: str, doc: str,
-          lo_open: bool = False) -> Any:
-    """Declare one card field: default, unit, allowed range, SPICE name and provenance."""
+          lo_open: bool = False, suffix: str | None = None) -> Any:
+    """Declare one card field: default, unit, allowed range, SPICE name and provenance. ``suffix``
+    renders the value with that SPICE scale suffix ("0.5n"): ngspice computes mantissa x 10^exp, so
+    "0.5n" and "5e-10" may differ in the last bit, and a netlist written by hand keeps its numbers."""
     return dataclasses.field(default=default, metadata=dict(
-        unit=unit, range=(lo, hi), lo_open=lo_open, spice=spice, doc=doc))
+        unit=unit, range=(lo, hi), lo_open=lo_open, spice=spice, doc=doc, suffix=suffix))
+
+
+def spice_number(value: float, suffix: str | None = None) -> str:
+    """``value`` as ngspice text, with a scale suffix when given."""
+    return f"{value:.8g}" if suffix is None else f"{value / SPICE_SCALE[suffix]:.10g}{suffix}"
 
 
 class Card:
@@ -69,7 +79,7 @@ class Card:
         """``.param`` lines for the netlists, one per field, with unit and provenance comments."""
         lines = [f"* {title}", "* Rendered by compact_models; do not edit: change the card and re-render."]
         for f in dataclasses.fields(self):
-            lines.append(f".param {f.metadata['spice']}={getattr(self, f.name):.8g}"
+            lines.append(f".param {f.metadata['spice']}={spice_number(getattr(self, f.name), f.metadata['suffix'])}"
                          f"  $ {f.metadata['unit']}: {f.metadata['doc'].splitlines()[0]}")
         return "\n".join(lines) + "\n"
 

@@ -11,6 +11,6 @@ Q_E = 1.602176634e-19
 EPS0 = 8.8541878128e-12
 """Vacuum permittivity, F / m."""
 GAMMA = 1.76e11
-"""Electron gyromagnetic ratio used by the LLG equation, rad / (s T) (DESIGN.md)."""
+"""Electron gyromagnetic ratio used by the LLG equation, rad / (s T) (docs/physics.md)."""
 T_REF_K = 300.0
 """Temperature at which model-card values are quoted, K."""

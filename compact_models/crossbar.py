@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from .card import Card, CardError, param
+from .trng_cell import TRNG_CELL
 
 BiasScheme = Literal["v2", "v3"]
 BIAS_SCHEMES: tuple[str, ...] = get_args(BiasScheme)
@@ -64,8 +65,8 @@ class CrossbarCard(Card):
     t_read_s: float = param(1.2e-9, "s", 0, 1e-7, "xb_tread", "Read enable width (word line and read bias on).", lo_open=True)
     t_sense_s: float = param(0.8e-9, "s", 0, 1e-7, "xb_tsense", "Sense-enable delay after the read enable rises.", lo_open=True)
     r_tia_ohm: float = param(50e3, "Ohm", 0, 1e8, "xb_rtia", "Current-mode SA: transimpedance that turns the current difference into its input voltage.", lo_open=True)
-    w_access_m: float = param(360e-9, "m", 0, 1e-5, "xb_wacc", "Access NMOS width.", lo_open=True)
-    w_sa_m: float = param(720e-9, "m", 0, 1e-5, "xb_wsa", "Sense-amplifier transistor width.", lo_open=True)
+    w_access_m: float = param(TRNG_CELL.w_access_m, "m", 0, 1e-5, "xb_wacc", "Access NMOS width (default: the TRNG-cell card's, the same 1T-1MTJ cell).", lo_open=True)
+    w_sa_m: float = param(TRNG_CELL.w_sa_m, "m", 0, 1e-5, "xb_wsa", "Sense-amplifier transistor width (default: the TRNG-cell card's).", lo_open=True)
 
 
 def crossbar_card(**overrides: float) -> CrossbarCard:

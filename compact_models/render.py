@@ -40,9 +40,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 
 def write_default_cards(netlist_dir: Path = NETLIST_DIR) -> list[Path]:
-    """Write every shipped include file: the device and CMOS cards and the crossbar card."""
+    """Write every shipped include file: the device and CMOS cards, the crossbar and TRNG-cell cards."""
     written = []
-    for rel, text in {**default_card_texts(), **crossbar_card_texts()}.items():
+    for rel, text in {**default_card_texts(), **crossbar_card_texts(), **trng_cell_card_texts()}.items():
         write_atomic(netlist_dir / rel, text)
         written.append(netlist_dir / rel)
     return written
@@ -57,3 +57,19 @@ def crossbar_card_texts() -> dict[str, str]:
 
     return {CROSSBAR_CARD_FILE: CrossbarCard().render_params("Crossbar card: wires per cell pitch, drivers, timing")}
 
+
+
+TRNG_CELL_CARD_FILE = "cards/trng_cell_card.inc"
+
+
+def render_trng_cell_card(card=None) -> str:
+    """``.param`` text of a TRNG-cell card (default: :data:`compact_models.trng_cell.TRNG_CELL`)."""
+    from .trng_cell import TRNG_CELL
+
+    card = TRNG_CELL if card is None else card
+    return card.render_params(f"TRNG-cell card: drive, timing ({card.cycle_time_s * 1e9:g} ns cycle), read bias, sizes")
+
+
+def trng_cell_card_texts() -> dict[str, str]:
+    """The shipped TRNG-cell card include (what ``netlists/trng_cell.cir`` reads)."""
+    return {TRNG_CELL_CARD_FILE: render_trng_cell_card()}

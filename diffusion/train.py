@@ -99,46 +99,11 @@ def train_ddpm(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
     step, elapsed, loss_log = 0, 0.0, []
-
+    ident = _ddpm_identity(mcfg, scfg, split_seed, n_heldout, tcfg)
     if resume and out.exists():
-        ckpt = load_ddpm_checkpoint(out)
-        problems = []
-        if ckpt["model_config"] != mcfg.to_dict():
-            problems.append(f"model_config {ckpt['model_config']} != requested {mcfg.to_dict()}")
-        if ckpt["schedule"] != scfg.to_dict():
-            problems.append(f"schedule {ckpt['schedule']} != requested {scfg.to_dict()}")
-        if (ckpt["split_seed"], ckpt["n_heldout"]) != (split_seed, n_heldout):
-            found = (ckpt["split_seed"], ckpt["n_heldout"])
-            problems.append(f"data split (seed, n_heldout) {found} != {(split_seed, n_heldout)}")
-        if ckpt["train_config"] != tcfg:
-            problems.append(f"train_config {ckpt['train_config']} != requested {tcfg}")
-        if problems:
-            raise CheckpointError(f"checkpoint {out}: cannot resume, " + "; ".join(problems) +
-                                  " (pass resume=False / --no-resume or a new --out to start over)")
-        load_state_checked(model, ckpt["model_state"], out, "model")
-        load_state_checked(ema, ckpt["ema_state"], out, "EMA")
-        if ckpt["optimizer_state"] is not None:
-            opt.load_state_dict(ckpt["optimizer_state"])
-        elif ckpt["step"] < steps:
-            warnings.warn(f"checkpoint {out} has no optimizer state (final export); "
-                          f"Adam restarts at step {ckpt['step']}")
-        gen.set_state(ckpt["generator_state"])
-        step, elapsed, loss_log = ckpt["step"], ckpt["elapsed_s"], list(ckpt["loss_log"])
-        print(f"resuming {out} at step {step}/{steps}", file=sys.stderr)
+        step, elapsed, loss_log = _resume(out, steps, model, ema, opt, gen, ident)
 
     schedule = Schedule(scfg)
-
-    def make_ckpt(final: bool) -> dict:
-        return {
-            "format": DDPM_FORMAT, "format_version": DDPM_FORMAT_VERSION,
-            "model_config": mcfg.to_dict(), "schedule": scfg.to_dict(),
-            "split_seed": split_seed, "n_heldout": n_heldout, "step": step, "train_config": tcfg,
-            "model_state": model.state_dict(), "ema_state": ema.state_dict(),
-            "optimizer_state": None if final else opt.state_dict(),
-            "generator_state": gen.get_state(), "elapsed_s": elapsed, "loss_log": loss_log,
-            "n_parameters": count_parameters(model), "torch_version": str(torch.__version__),
-        }
-
     target = steps if max_new_steps is None else min(steps, step + max_new_steps)
     model.train()
     n_train = x_train.shape[0]
@@ -148,16 +113,9 @@ def train_ddpm(
     t_last = time.perf_counter()
     while step < target:
         idx = torch.randint(0, n_train, (batch_size,), generator=gen)
-        for g in opt.param_groups:
-            g["lr"] = _lr_at(step, lr, warmup)
-        loss = diffusion_loss(model, schedule, x_train[idx], generator=gen)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        _ema_update(ema, model, ema_decay)
+        loss = _train_step(model, ema, opt, schedule, x_train[idx], gen, _lr_at(step, lr, warmup), ema_decay)
         step += 1
-        run_loss += loss.item()
+        run_loss += loss
         run_n += 1
         bar.update(1)
         if step % 100 == 0 or step % checkpoint_every == 0 or step == target:
@@ -168,13 +126,78 @@ def train_ddpm(
             now = time.perf_counter()
             elapsed += now - t_last
             t_last = now
-            save_atomic(make_ckpt(final=step >= steps), out)
+            save_atomic(_ddpm_checkpoint(model, ema, opt, gen, ident, step, elapsed, loss_log, step >= steps), out)
             if not sys.stderr.isatty() or not progress:
                 print(f"step {step}/{steps} loss {loss_log[-1][1]:.4f} elapsed {elapsed:.0f}s -> {out}",
                       file=sys.stderr, flush=True)
     bar.close()
-    return make_ckpt(final=step >= steps)
+    return _ddpm_checkpoint(model, ema, opt, gen, ident, step, elapsed, loss_log, step >= steps)
 
+
+
+def _ddpm_identity(mcfg: UNetConfig, scfg: ScheduleConfig, split_seed: int, n_heldout: int, tcfg: dict) -> dict:
+    """The checkpoint entries a resumed run must match (model, schedule, data split, training settings)."""
+    return {"model_config": mcfg.to_dict(), "schedule": scfg.to_dict(), "split_seed": split_seed,
+            "n_heldout": n_heldout, "train_config": tcfg}
+
+
+def _resume(out: Path, steps: int, model, ema, opt, gen: torch.Generator, ident: dict) -> tuple[int, float, list]:
+    """Load ``out`` into model, EMA, optimizer and generator; its settings must equal ``ident``."""
+    ckpt = load_ddpm_checkpoint(out)
+    problems = []
+    if ckpt["model_config"] != ident["model_config"]:
+        problems.append(f"model_config {ckpt['model_config']} != requested {ident['model_config']}")
+    if ckpt["schedule"] != ident["schedule"]:
+        problems.append(f"schedule {ckpt['schedule']} != requested {ident['schedule']}")
+    split_seed, n_heldout = ident["split_seed"], ident["n_heldout"]
+    if (ckpt["split_seed"], ckpt["n_heldout"]) != (split_seed, n_heldout):
+        found = (ckpt["split_seed"], ckpt["n_heldout"])
+        problems.append(f"data split (seed, n_heldout) {found} != {(split_seed, n_heldout)}")
+    if ckpt["train_config"] != ident["train_config"]:
+        problems.append(f"train_config {ckpt['train_config']} != requested {ident['train_config']}")
+    if problems:
+        raise CheckpointError(f"checkpoint {out}: cannot resume, " + "; ".join(problems) +
+                              " (pass resume=False / --no-resume or a new --out to start over)")
+    load_state_checked(model, ckpt["model_state"], out, "model")
+    load_state_checked(ema, ckpt["ema_state"], out, "EMA")
+    if ckpt["optimizer_state"] is not None:
+        opt.load_state_dict(ckpt["optimizer_state"])
+    elif ckpt["step"] < steps:
+        warnings.warn(f"checkpoint {out} has no optimizer state (final export); "
+                      f"Adam restarts at step {ckpt['step']}")
+    gen.set_state(ckpt["generator_state"])
+    step = ckpt["step"]
+    print(f"resuming {out} at step {step}/{steps}", file=sys.stderr)
+    return step, ckpt["elapsed_s"], list(ckpt["loss_log"])
+
+
+def _train_step(model, ema, opt, schedule, x_batch: torch.Tensor, gen: torch.Generator, lr_now: float,
+                ema_decay: float) -> float:
+    """One Adam step on the noise-prediction loss (gradient clipped at 1), then the EMA update; returns the loss."""
+    for g in opt.param_groups:
+        g["lr"] = lr_now
+    loss = diffusion_loss(model, schedule, x_batch, generator=gen)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    _ema_update(ema, model, ema_decay)
+    return loss.item()
+
+
+def _ddpm_checkpoint(model, ema, opt, gen: torch.Generator, ident: dict, step: int, elapsed: float, loss_log: list,
+                     final: bool) -> dict:
+    """The checkpoint dict (a final export carries no optimizer state)."""
+    return {
+        "format": DDPM_FORMAT, "format_version": DDPM_FORMAT_VERSION,
+        "model_config": ident["model_config"], "schedule": ident["schedule"],
+        "split_seed": ident["split_seed"], "n_heldout": ident["n_heldout"], "step": step,
+        "train_config": ident["train_config"],
+        "model_state": model.state_dict(), "ema_state": ema.state_dict(),
+        "optimizer_state": None if final else opt.state_dict(),
+        "generator_state": gen.get_state(), "elapsed_s": elapsed, "loss_log": loss_log,
+        "n_parameters": count_parameters(model), "torch_version": str(torch.__version__),
+    }
 
 def load_ddpm_checkpoint(path: str | os.PathLike) -> dict:
     """Read and validate a DDPM checkpoint dict (no network built)."""

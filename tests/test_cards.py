@@ -1,4 +1,4 @@
-"""Model cards: the worked card of DESIGN.md, corners, temperature, validation, rendering."""
+"""Model cards: the worked card of docs/physics.md, corners, temperature, validation, rendering."""
 
 import math
 

@@ -1,11 +1,10 @@
 """Crossbar write: delivered voltages under V/2 and V/3, switching vs half-select disturb, corners, MC."""
 
-import numpy as np
 import pytest
 
 from compact_models import CardError
 from compact_models.crossbar import HALF_SELECT_FRACTION
-from cosim.circuit.crossbar import crossbar_write, monte_carlo_write, write_probabilities
+from cosim.circuit.crossbar_write import crossbar_write, monte_carlo_write, write_probabilities
 
 
 @pytest.mark.parametrize("scheme", ["v2", "v3"])

@@ -70,7 +70,7 @@ def test_corrupted_truncated_wrong_schema_nan_and_kind_are_refused(tmp_path):
     meta = json.loads(str(arrays["__meta__"]))
     meta["provenance"]["model_sha256"] = "0" * 64
     np.savez(tmp_path / "model.npz", **{**arrays, "__meta__": np.array(json.dumps(meta))})
-    with pytest.raises(LutError, match="another compact model"):
+    with pytest.raises(LutError, match="another behavioural compact model"):
         Lut.load(tmp_path / "model.npz")
     meta = json.loads(str(arrays["__meta__"]))
     meta["provenance"]["trng_cell_sha256"] = "0" * 64

@@ -240,7 +240,7 @@ def test_same_seed_draws_the_same_thermal_field(osdi_file, tmp_path):
 def test_plain_ngspice_loads_the_module_for_a_deck_in_netlists(osdi_file, tmp_path):
     """pre_osdi in the library resolves against the top-level deck's folder: any working directory."""
     deck = NETLISTS / f"_test_va_{os.getpid()}.cir"
-    deck.write_text(f"* load\n.include vcma_mtj_va.lib\nVb b 0 DC 0.1\nX1 b 0 VCMA_MTJ noise=0 hold=1\n"
+    deck.write_text("* load\n.include vcma_mtj_va.lib\nVb b 0 DC 0.1\nX1 b 0 VCMA_MTJ noise=0 hold=1\n"
                     ".control\nset num_threads=1\nop\nprint i(vb)\nquit\n.endc\n.end\n")
     try:
         for cwd in (ROOT, NETLISTS, tmp_path):

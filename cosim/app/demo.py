@@ -28,11 +28,13 @@ import numpy as np
 from compact_models import mtj_card
 from compact_models.render import write_atomic
 
+from compact_models.trng_cell import TRNG_CELL
+
 from cosim.luts.lut import Lut, LutError, shipped_lut_path
 from cosim.circuit.render_trng import TRNG_T_PULSE_S
+from cosim.noise.defaults import ARRAY_COLS, ARRAY_ROWS
 
 WIDTHS_S = [0.2e-9, 0.4e-9, 0.6e-9, 0.8e-9, 1.0e-9, 1.2e-9]
-ARRAY_ROWS = ARRAY_COLS = 64
 DEMO_SOURCES = ("software", "ideal-trng", "mtj", "mtj-raw", "biased-0.3")
 MTJ_SOURCES = ("mtj", "mtj-raw", "biased-0.3")
 
@@ -51,8 +53,8 @@ CMOS_BASELINE = {
 # 45 nm-class layout estimate of the 1T-1MTJ cell (stated, not extracted from a layout)
 FEATURE_M = 45e-9
 CONTACTED_POLY_PITCH_M = 160e-9  # Intel 45 nm contacted gate pitch
-ACCESS_W_M = 360e-9  # trng_cell.cir / crossbar card: access NMOS W = 360 nm, L = 45 nm
-SENSE_AMP_W_M = (1440e-9,) + (720e-9,) * 8  # StrongARM latch of trng_cell.cir: tail 2*w_sa, 8 devices at w_sa
+ACCESS_W_M = TRNG_CELL.w_access_m  # access NMOS of the TRNG-cell card (L = 45 nm)
+SENSE_AMP_W_M = TRNG_CELL.sense_amp_widths_m  # StrongARM latch of the TRNG cell: tail 2*w_sa, 8 devices at w_sa
 
 
 def _transistor_area_m2(w_m: float) -> float:
@@ -203,33 +205,57 @@ def welch_difference(a: list[float], b: list[float], level: float = 0.95) -> dic
 
 def demo_source_factories(lut: Lut | None, chip_seed: int, energy_per_bit_J: float, time_per_bit_s: float,
                           t_pulse_s: float = TRNG_T_PULSE_S, array_luts: dict | None = None) -> dict:
-    """name -> zero-argument factory of a fresh noise source (fresh counters) for each demo source."""
-    from cosim.noise.sources import IdealTrngNoise, SoftwareNoise
+    """name -> zero-argument factory of a fresh noise source (fresh counters) for each demo source.
+
+    Every source comes from the registry (:mod:`cosim.noise.presets`). Each mtj source's chip is
+    built once; its factory makes a fresh source on that same chip (``emulator=``).
+    """
+    from cosim.noise.sources import make_noise_source
 
     out: dict[str, Callable] = {
-        "software": SoftwareNoise,
-        "ideal-trng": lambda: IdealTrngNoise("word:12", energy_per_bit_J=energy_per_bit_J,
-                                             time_per_bit_s=time_per_bit_s)}
+        "software": lambda: make_noise_source("software"),
+        "ideal-trng": lambda: make_noise_source("ideal-trng", transform="word:12", energy_per_bit_J=energy_per_bit_J,
+                                                time_per_bit_s=time_per_bit_s)}
     if lut is None:
         return out
-    from cosim.noise.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
-
     kw = dict(array_luts or {})
-    mtj = TrngArrayEmulator(lut, ARRAY_ROWS, ARRAY_COLS, t_pulse_s=t_pulse_s, chip_seed=chip_seed,
-                            calibration="column", **kw)
-    raw = TrngArrayEmulator(lut, ARRAY_ROWS, ARRAY_COLS, t_pulse_s=t_pulse_s, chip_seed=chip_seed,
-                            calibration="nominal", **kw)
-    biased = TrngArrayEmulator(lut, ARRAY_ROWS, ARRAY_COLS, v_write_V=calibrate_v_write(lut, t_pulse_s, 0.3),
-                               t_pulse_s=t_pulse_s, variation=0, sense_error_rate=0.0, correlation=0.0)
-    out["mtj"] = lambda: MtjNoise(mtj, "word:12+vn")
-    out["mtj-raw"] = lambda: MtjNoise(raw, "word:12")
-    out["biased-0.3"] = lambda: MtjNoise(biased, "word:12")
+    size = dict(lut=lut, rows=ARRAY_ROWS, cols=ARRAY_COLS, t_pulse_s=t_pulse_s)
+    chips = {  # name -> (transform, the chip's settings)
+        "mtj": ("word:12+vn", dict(size, chip_seed=chip_seed, calibration="column", **kw)),
+        "mtj-raw": ("word:12", dict(size, chip_seed=chip_seed, calibration="nominal", **kw)),
+        "biased-0.3": ("word:12", size)}
+    for name, (transform, settings) in chips.items():
+        emulator = make_noise_source(name, transform=transform, **settings).emulator
+        out[name] = (lambda name=name, transform=transform, emulator=emulator:
+                     make_noise_source(name, emulator=emulator, transform=transform))
     return out
 
 
 def check_count(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _spice_part(out: Path, report: dict, trng_cycles: int, switching_trials: int, seed: int):
+    """SPICE: switching probability against pulse width at 1.3 V, and the TRNG cell; plots and report entries."""
+    from cosim.app.plots import plot_switching_curve, plot_trng
+    from cosim.circuit.switching import switching_probability
+    from cosim.circuit.trng import run_trng
+
+    probs = [switching_probability(1.3, w, switching_trials, seed=seed, n_jobs=os.cpu_count() or 1)
+             for w in WIDTHS_S]
+    half = mtj_card().precession_period_s() / 2
+    plot_switching_curve([w * 1e9 for w in WIDTHS_S], probs, "pulse width (ns) at 1.3 V", out / "switching.png",
+                         marker=half * 1e9, marker_label="half precession period")
+    report["switching_vs_width_1p3V"] = [{"t_pulse_s": w, "p": q.p, "ci95": q.ci, "n": q.n}
+                                         for w, q in zip(WIDTHS_S, probs)]
+
+    trng = run_trng(trng_cycles, seed=seed)
+    plot_trng(trng.result, trng.bits, trng.cycle_time_s, out / "trng_cell.png")
+    np.save(out / "trng_bits.npy", trng.bits)
+    report["trng_cell"] = {"bits": "".join(map(str, trng.bits)), "p_one": trng.p_one.p, "p_one_ci95": trng.p_one.ci,
+                           "energy_per_bit_J": trng.energy_per_bit_J, "time_per_bit_s": trng.cycle_time_s}
+    return trng
 
 
 def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles: int = 16,
@@ -270,23 +296,7 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
                     "ddpm": str(scorer.ddpm_path), "classifier": str(scorer.classifier_path),
                     "classifier_heldout_accuracy": scorer.classifier_accuracy, "threads": threads}
 
-    from cosim.app.plots import plot_switching_curve, plot_trng
-    from cosim.circuit.switching import switching_probability
-    from cosim.circuit.trng import run_trng
-
-    probs = [switching_probability(1.3, w, switching_trials, seed=seed, n_jobs=os.cpu_count() or 1)
-             for w in WIDTHS_S]
-    half = mtj_card().precession_period_s() / 2
-    plot_switching_curve([w * 1e9 for w in WIDTHS_S], probs, "pulse width (ns) at 1.3 V", out / "switching.png",
-                         marker=half * 1e9, marker_label="half precession period")
-    report["switching_vs_width_1p3V"] = [{"t_pulse_s": w, "p": q.p, "ci95": q.ci, "n": q.n}
-                                         for w, q in zip(WIDTHS_S, probs)]
-
-    trng = run_trng(trng_cycles, seed=seed)
-    plot_trng(trng.result, trng.bits, trng.cycle_time_s, out / "trng_cell.png")
-    np.save(out / "trng_bits.npy", trng.bits)
-    report["trng_cell"] = {"bits": "".join(map(str, trng.bits)), "p_one": trng.p_one.p, "p_one_ci95": trng.p_one.ci,
-                           "energy_per_bit_J": trng.energy_per_bit_J, "time_per_bit_s": trng.cycle_time_s}
+    trng = _spice_part(out, report, trng_cycles, switching_trials, seed)
     report["spice_seconds"] = time.perf_counter() - start
 
     array_luts, array_notes = optional_array_luts() if lut is not None else ({}, {})
@@ -314,81 +324,7 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
         report["energy_area"] = energy_area_comparison(m["energy_per_raw_bit_J"], m["raw_bits_per_fair_bit"])
     report["seconds"] = time.perf_counter() - start
     write_atomic(out / "report.json", json.dumps(report, indent=2, default=float))
-    write_atomic(out / "report.md", _markdown(report))
+    from cosim.app.demo_report import demo_markdown
+
+    write_atomic(out / "report.md", demo_markdown(report))
     return report
-
-
-def _fmt_ci(ci, fmt="{:.1f}") -> str:
-    return "n/a" if ci is None else f"[{fmt.format(ci[0])}, {fmt.format(ci[1])}]"
-
-
-def _markdown(r: dict) -> str:
-    t = r["trng_cell"]
-    lines = ["# vcma demo report", "",
-             "## Device: precessional switching at 1.3 V (SPICE trials, 95 % Clopper-Pearson CI)", "",
-             "| t_pulse (ns) | P(switch) | 95 % CI | trials |", "| --- | --- | --- | --- |"]
-    for row in r["switching_vs_width_1p3V"]:
-        lo, hi = row["ci95"]
-        lines.append(f"| {row['t_pulse_s'] * 1e9:.1f} | {row['p']:.3f} | [{lo:.3f}, {hi:.3f}] | {row['n']} |")
-    lo, hi = t["p_one_ci95"]
-    lines += ["", "## TRNG cell (SPICE, 1T-1MTJ, StrongARM read)", "",
-              f"bits `{t['bits']}`; P(1) = {t['p_one']:.3f} [{lo:.3f}, {hi:.3f}]; "
-              f"energy/bit {t['energy_per_bit_J'] * 1e15:.1f} fJ; time/bit {t['time_per_bit_s'] * 1e9:.2f} ns", ""]
-    s = r["sampler"]
-    lines += [f"## Digits (DDIM, {s['steps']} steps, eta = {s['eta']:g}; {r['n_images']} images x seeds "
-              f"{r['seeds']} per source)", "",
-              "FID on the features of the project's own digit classifier (held-out accuracy "
-              f"{r['classifier_heldout_accuracy']:.3f}) against the held-out real digits; mean over seeds with a "
-              "95 % Student-t interval over seeds. Energy per image is the raw bits drawn times the energy per bit "
-              "(software noise is not charged).", "",
-              "| noise | FID | 95 % CI (seeds) | mean max-prob | classes (min) | raw bits/image | energy/image (J) "
-              "| energy/raw bit (J) | s/seed | images/s |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, row in r["images"].items():
-        if "skipped" in row:
-            lines.append(f"| {name} | skipped: {row['skipped']} |||||||||")
-            continue
-        lines.append(f"| {name} | {row['fid_mean']:.1f} | {_fmt_ci(row['fid_ci95'])} | {row['mean_max_prob']:.3f} | "
-                     f"{row['classes_seen_min']} | {row['random_bits_per_image']:.4g} | "
-                     f"{row['energy_per_image_J']:.3g} | {row.get('energy_per_raw_bit_J', 0):.3g} | "
-                     f"{row['sampling_seconds']:.1f} | {row['images_per_s']:.1f} |")
-    if r.get("fid_difference_vs_software"):
-        lines += ["", "### FID minus software FID (Welch 95 % t-interval)", "",
-                  "| noise | difference | 95 % CI | relative | relative 95 % CI |", "| --- | --- | --- | --- | --- |"]
-        for name, d in r["fid_difference_vs_software"].items():
-            rel = d.get("relative")
-            lines.append(f"| {name} | {d['difference']:+.1f} | {_fmt_ci(d['ci95'])} | "
-                         f"{'n/a' if rel is None else f'{rel:+.1%}'} | "
-                         f"{_fmt_ci(d.get('relative_ci95'), '{:+.1%}')} |")
-    cal = {n: row["calibration_report"] for n, row in r["images"].items() if "calibration_report" in row}
-    if cal:
-        lines += ["", "### Emulated arrays after calibration", "",
-                  f"{r['mtj_setup']['array']} cells, t_pulse {r['mtj_setup']['t_pulse_s'] * 1e9:.2f} ns, LUT "
-                  f"{Path(r['mtj_setup']['lut']).name}; write LUT: {r['mtj_setup']['array_luts'].get('write', 'n/a')}; "
-                  f"read LUT: {r['mtj_setup']['array_luts'].get('read', 'n/a')}.", "",
-                  "| noise | calibration | mean V_write (V) | array P(1) | worst column bias | cell P(1) std "
-                  "| stuck cells | von Neumann yield |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for name, c in cal.items():
-            lines.append(f"| {name} | {c['calibration']} | {c['v_write_V_mean']:.4f} | {c['p_one_array_mean']:.4f} | "
-                         f"{c['column_bias_max_abs']:.2g} | {c['cell_p_std']:.3f} | {c['stuck_fraction']:.3f} | "
-                         f"{c['von_neumann_yield']:.3f} |")
-    ea = r.get("energy_area")
-    if ea:
-        a, cm = ea["mtj_area"], ea["cmos_baseline"]
-        lines += ["", "### Energy per bit x area against a CMOS TRNG (lower is better)", "",
-                  f"Baseline: {cm['source']}: {cm['energy_per_bit_J'] * 1e12:.1f} pJ/bit x "
-                  f"{cm['area_m2'] * 1e12:.0f} um^2 = {ea['cmos_energy_area_J_m2'] * 1e24:.4g} pJ um^2.", "",
-                  f"MTJ cell area: {a['cell_m2'] * 1e12:.4f} um^2 ({a['method']}); MTJ footprint alone "
-                  f"{a['mtj_footprint_m2'] * 1e12:.5f} um^2; with the shared sense amplifier "
-                  f"{a['cell_with_shared_sense_amp_m2'] * 1e12:.4f} um^2.", "",
-                  f"Energy per raw bit {ea['mtj_energy_per_raw_bit_J'] * 1e15:.1f} fJ (SPICE TRNG cell, LUT); von "
-                  f"Neumann whitening spends {ea['raw_bits_per_fair_bit']:.2f} raw bits per fair bit.", "",
-                  "| area counted | per raw bit (pJ um^2) | advantage | per fair bit (pJ um^2) | advantage |",
-                  "| --- | --- | --- | --- | --- |"]
-        for label in ("cell", "cell_with_shared_sense_amp"):
-            lines.append(f"| {label.replace('_', ' ')} | {ea[f'mtj_{label}_raw_bit_J_m2'] * 1e24:.3g} | "
-                         f"{ea[f'advantage_{label}_raw_bit']:.3g}x | {ea[f'mtj_{label}_fair_bit_J_m2'] * 1e24:.3g} | "
-                         f"{ea[f'advantage_{label}_fair_bit']:.3g}x |")
-    lines += ["", f"Total time: {r['seconds']:.0f} s (SPICE part {r['spice_seconds']:.0f} s, torch threads "
-              f"{r['threads']}).", ""]
-    return "\n".join(lines)

@@ -34,10 +34,9 @@ import numpy as np
 
 from compact_models.render import write_atomic
 
-from cosim.luts.lut import Lut, LutError
+from cosim.luts.lut import Lut, LutError, lut_file_name
 from cosim.circuit.render_trng import TRNG_T_PULSE_S
-
-ROWS = COLS = 64
+from cosim.noise.defaults import ARRAY_COLS as COLS, ARRAY_ROWS as ROWS, DEFAULT_TRANSFORM
 SWEEPS: dict[str, dict] = {
     "bias": {"levels": [0.3, 0.4, 0.45, 0.48, 0.49, 0.495, 0.5], "label": "target P(1) of a cell"},
     "correlation": {"levels": [0.0, 0.1, 0.3, 0.5], "label": "lag-1 bit correlation per cell"},
@@ -52,19 +51,22 @@ QUICK_LEVELS = {"bias": [0.3, 0.5], "correlation": [0.0, 0.5], "sense_error": [0
 def _lut(lut_dir: Path | None, corner: str, temp_C: float) -> Lut:
     from cosim.luts.lut import shipped_lut_path
 
-    path = (Path(lut_dir) / f"trng_{corner}_{temp_C:g}C.lut.npz") if lut_dir else shipped_lut_path("trng", corner, temp_C)
+    name = lut_file_name("trng", corner, temp_C)
+    path = Path(lut_dir) / name if lut_dir else shipped_lut_path("trng", corner, temp_C)
     return Lut.load(path, kind="trng")
 
 
 def level_factories(sweep: str, level, lut_dir: Path | None, chip_seed: int, t_pulse_s: float = TRNG_T_PULSE_S):
-    """[(series, factory)] for one level of one sweep; factories build a fresh MtjNoise."""
-    from cosim.noise.emulator import MtjNoise, TrngArrayEmulator, calibrate_v_write
+    """[(series, factory)] for one level of one sweep; factories build a fresh ``mtj-raw`` source (a fresh chip)."""
+    from cosim.noise.emulator import calibrate_v_write
+    from cosim.noise.sources import make_noise_source
 
     ideal = dict(variation=0, sense_error_rate=0.0, correlation=0.0, t_pulse_s=t_pulse_s, chip_seed=chip_seed)
 
     def make(lut, **kw):
         emu_args = {**ideal, **kw}
-        factory = lambda: MtjNoise(TrngArrayEmulator(lut, ROWS, COLS, **emu_args), "word:12")  # noqa: E731
+        factory = lambda: make_noise_source("mtj-raw", lut=lut, rows=ROWS, cols=COLS,  # noqa: E731
+                                            transform=DEFAULT_TRANSFORM, **emu_args)
         factory.key = (lut.provenance.get("corner"), lut.provenance.get("temp_C"),
                        tuple(sorted((k, float(v) if not isinstance(v, str) else v) for k, v in emu_args.items())))
         return factory
@@ -116,7 +118,7 @@ def run_sensitivity(out_dir: str | os.PathLike = "out/sensitivity", n_images: in
     import torch
     from tqdm.auto import tqdm
 
-    from cosim.noise.sources import IdealTrngNoise, SoftwareNoise
+    from cosim.noise.sources import make_noise_source
 
     torch.set_num_threads(threads)
     lut_dir = Path(lut_dir) if lut_dir is not None else None
@@ -130,8 +132,8 @@ def run_sensitivity(out_dir: str | os.PathLike = "out/sensitivity", n_images: in
     bar = tqdm(total=2 * len(seeds) + sum(1 + (s == "corner" and lv != ("tt", 27.0)) for s, lv in jobs),
                desc="sensitivity", unit="run", disable=not progress)
     refs = {}
-    for name, factory in (("software", SoftwareNoise), ("ideal-trng", lambda: IdealTrngNoise("word:12"))):
-        r = scorer.run(factory, n_images, seeds)
+    for name, kw in (("software", {}), ("ideal-trng", {"transform": DEFAULT_TRANSFORM})):
+        r = scorer.run(lambda name=name, kw=kw: make_noise_source(name, **kw), n_images, seeds)
         refs[name] = {k: r[k] for k in ("fid_values", "fid_mean", "fid_ci95", "mean_max_prob", "images_per_s")}
         bar.update(len(seeds))
     rows, cache = [], {}  # identical configurations (e.g. the ideal point of several sweeps) run once
@@ -160,7 +162,7 @@ def run_sensitivity(out_dir: str | os.PathLike = "out/sensitivity", n_images: in
             bar.update(1)
     bar.close()
     result = {"n_images": n_images, "steps": steps, "eta": 1.0, "seed": seed, "ref_seeds": seeds, "quick": quick,
-              "array": f"{ROWS} x {COLS}", "transform": "word:12", "t_pulse_s": TRNG_T_PULSE_S,
+              "array": f"{ROWS} x {COLS}", "transform": DEFAULT_TRANSFORM, "t_pulse_s": TRNG_T_PULSE_S,
               "references": refs, "rows": rows}
     result["summary"] = _summary(result)
     _plot(result, out / "sensitivity.png")

@@ -1,4 +1,4 @@
-"""Crossbar (1T-1MTJ array) read and write: margins, decisions, delivered voltages, disturb, energy.
+"""Crossbar (1T-1MTJ array) read: margins, decisions, disturb, energy; the parts reads and writes share.
 
 Every number comes from ngspice runs of the netlists rendered by
 :func:`cosim.circuit.render_crossbar.render_crossbar_read` / ``render_crossbar_write`` (the 16 x 16 defaults
@@ -6,6 +6,9 @@ are committed in ``netlists/``). Read maps come from two transients per corner/t
 all P, array all AP) that read every row in turn. Stochastic quantities (read disturb,
 switching and half-select disturb, write error rate) come from batched stochastic LLG trials at
 the MTJ voltages the array simulation delivers, with seeds recorded.
+
+The write (delivered voltages, switching, half-select disturb, write error rate) is in
+:mod:`cosim.circuit.crossbar_write`.
 
 Monte Carlo: each trial draws, per cell, xi, K_i, RA and TMR0 from the corner card with the
 one-sigma spreads ``compact_models.DEVICE_SPREADS``, and a threshold shift (BSIM4 ``delvto``)
@@ -25,17 +28,18 @@ import numpy as np
 
 from compact_models import CmosCard, DEVICE_SPREADS, mtj_card
 from compact_models.card import CardError
-from compact_models.crossbar import (HALF_SELECT_FRACTION, CrossbarCard, check_scheme, check_sense_amp,
-                                     check_size)
+from compact_models.crossbar import CrossbarCard, check_sense_amp, check_size
 from compact_models.render import NETLIST_DIR
 
 from cosim.circuit.deck import NetlistError
-from cosim.circuit.render_crossbar import CROSSBAR_T0_S, CROSSBAR_READ_GAP_S, render_crossbar_mc_write, render_crossbar_read, render_crossbar_write
+from cosim.circuit.render_crossbar import (CROSSBAR_READ_GAP_S, CROSSBAR_T0_S, render_crossbar_read,
+                                          render_crossbar_write)
 from cosim.circuit.spice import run_netlist
 from cosim.circuit.stats import Proportion
 from cosim.circuit.switching import SWEEP_DT_THERMAL_S, final_mz
 
-_LIB_DIR = str(NETLIST_DIR) + "/"
+LIB_DIR = str(NETLIST_DIR) + "/"
+"""Folder the rendered crossbar netlists include their libraries from."""
 _XB_SPICE = {f: CrossbarCard.__dataclass_fields__[f].metadata["spice"] for f in CrossbarCard.field_names()}
 
 
@@ -82,11 +86,11 @@ def _written(text: str, name: str) -> Path:
 
 def read_netlist(rows: int, cols: int, sense_amp: str = "latch", **kwargs) -> Path:
     """The read netlist for this size, rendered once per process into a temporary folder."""
-    return _written(render_crossbar_read(rows, cols, sense_amp, netlist_dir=_LIB_DIR, **kwargs), "crossbar_read.cir")
+    return _written(render_crossbar_read(rows, cols, sense_amp, netlist_dir=LIB_DIR, **kwargs), "crossbar_read.cir")
 
 
 def write_netlist(rows: int, cols: int, scheme: str = "v2", sel=None, **kwargs) -> Path:
-    return _written(render_crossbar_write(rows, cols, scheme, sel, netlist_dir=_LIB_DIR, **kwargs),
+    return _written(render_crossbar_write(rows, cols, scheme, sel, netlist_dir=LIB_DIR, **kwargs),
                     "crossbar_write.cir")
 
 
@@ -193,7 +197,7 @@ def crossbar_read(rows: int = 16, cols: int = 16, corner: str = "tt", temp_C: fl
             for mz in (1, -1)]
     start = time.perf_counter()
     if mtj_extra or mos_extra or sa_extra:  # per-cell draws: rendered for this run only
-        path = _render_tmp(render_crossbar_read(rows, cols, sense_amp, netlist_dir=_LIB_DIR, **render_kw))
+        path = render_tmp(render_crossbar_read(rows, cols, sense_amp, netlist_dir=LIB_DIR, **render_kw))
         metas = [run_netlist(path, {**deck_params, "mz_cells": mz}, corner=corner, temp_C=temp_C, backend=backend,
                              model_lib=model_lib, model_corner=model_corner, model=model).measures for mz in (1, -1)]
         path.unlink()
@@ -216,7 +220,8 @@ def crossbar_read(rows: int = 16, cols: int = 16, corner: str = "tt", temp_C: fl
                       lat + card.t_sense_s, energy, card.t_read_s + CROSSBAR_READ_GAP_S, runtime, card)
 
 
-def _render_tmp(text: str) -> Path:
+def render_tmp(text: str) -> Path:
+    """Write a rendered netlist to a fresh temporary file (the caller deletes it)."""
     fd, name = tempfile.mkstemp(prefix="vcma_xb_", suffix=".cir")
     path = Path(name)
     with open(fd, "w") as fh:
@@ -242,106 +247,27 @@ def read_disturb(v_bias_V: float, t_read_s: float, n_trials: int = 64, seed: int
     return out
 
 
-# Write --------------------------------------------------------------------------------------------
-
-@dataclass
-class WriteResult:
-    """Voltages per cell [row, col] during one write at ``sel``, energy and latency (SI units)."""
-
-    rows: int
-    cols: int
-    corner: str
-    temp_C: float
-    scheme: str
-    sel: tuple[int, int]
-    v_stack_V: np.ndarray   # BL - SL at the cell, mean over the pulse plateau
-    v_mtj_V: np.ndarray     # across the MTJ, mean over the plateau
-    v_peak_V: np.ndarray    # peak across the MTJ during the operation (cells sharing the row/column; NaN elsewhere)
-    energy_J: float
-    latency_s: float
-    mz_sel: float           # final m_z of the selected cell (in-array stochastic LLG; < 0 switched)
-    runtime_s: float
-    card: CrossbarCard = field(repr=False, default_factory=CrossbarCard)
-
-    @property
-    def fraction_promised(self) -> float:
-        return HALF_SELECT_FRACTION[self.scheme]
-
-    def row_sharing(self) -> list[tuple[int, int]]:
-        r0, c0 = self.sel
-        return [(r0, c) for c in range(self.cols) if c != c0]
-
-    def col_sharing(self) -> list[tuple[int, int]]:
-        r0, c0 = self.sel
-        return [(r, c0) for r in range(self.rows) if r != r0]
-
-
-def crossbar_write(rows: int = 16, cols: int = 16, scheme: str = "v2", sel=None, corner: str = "tt",
-                   temp_C: float = 27.0, params: dict | None = None, seed: int = 1, backend: str = "shared",
-                   model_lib=None, model_corner=None, model: str | None = None) -> WriteResult:
-    """One write at ``sel`` (default the far corner): delivered voltages at every cell, energy, latency."""
-    check_inputs(rows, cols, corner, model_lib, model_corner)
-    check_scheme(scheme)
-    card, deck_params = crossbar_params(params)
-    sel = (rows - 1, cols - 1) if sel is None else (int(sel[0]), int(sel[1]))
-    path = write_netlist(rows, cols, scheme, sel)
-    start = time.perf_counter()
-    res = run_netlist(path, deck_params, seed=seed, corner=corner, temp_C=temp_C, backend=backend,
-                      model_lib=model_lib, model_corner=model_corner, model=model)
-    runtime = time.perf_counter() - start
-    m = res.measures
-    grid = lambda key: np.array([[m.get(f"{key}_{r}_{c}", np.nan) for c in range(cols)] for r in range(rows)])  # noqa: E731
-    vb, vm, vs = grid("vb"), grid("vm"), grid("vs")
-    return WriteResult(rows, cols, corner, temp_C, scheme, sel, vb - vs, vb - vm, grid("vpk"),
-                       m["e_write"], m.get("lat_write", float("nan")), m.get(f"mz_{sel[0]}_{sel[1]}", float("nan")),
-                       runtime, card)
-
-
-def write_probabilities(w: WriteResult, n_trials: int = 64, seed: int = 1, n_jobs: int = 1,
-                        backend: str = "shared", model: str | None = None) -> dict[str, Proportion]:
-    """Switching probability at the selected cell and half-select disturb, from stochastic trials.
-
-    Each is a batch of cells (starting in P) under an ideal pulse of width xb_twrite whose amplitude is
-    the plateau MTJ voltage the array delivered: at the selected cell, and the largest among cells
-    sharing its row or its column. Seeds ``seed``, ``seed + 1000``, ``seed + 2000`` (+ batch index).
-    """
-    t = w.card.t_write_s
-    row_v = max((w.v_mtj_V[p] for p in w.row_sharing()), default=0.0)
-    col_v = max((w.v_mtj_V[p] for p in w.col_sharing()), default=0.0)
-    out = {}
-    for name, v, s in (("switch(selected)", w.v_mtj_V[w.sel], seed), ("disturb(row-sharing)", row_v, seed + 1000),
-                       ("disturb(column-sharing)", col_v, seed + 2000)):
-        if v <= 0.05:  # no VCMA drive at all: deterministic, no trial needed, but keep the CI honest
-            mz = final_mz(max(v, 0.0), t, n_trials, seed=s, corner=w.corner, temp_C=w.temp_C, n_jobs=n_jobs,
-                          backend=backend, model=model)
-        else:
-            mz = final_mz(v, t, n_trials, seed=s, corner=w.corner, temp_C=w.temp_C, n_jobs=n_jobs, backend=backend,
-                          model=model)
-        out[name] = Proportion(int(np.sum(mz < 0)), len(mz))
-    return out
-
-
 # Monte Carlo --------------------------------------------------------------------------------------
 
-def _mtj_draw(rng: np.random.Generator, corner: str, temp_C: float) -> str:
+def mtj_draw(rng: np.random.Generator, corner: str, temp_C: float) -> str:
     card = mtj_card(corner, temp_C + 273.15)
     names = {"xi_J_per_V_m": "xi", "ki_J_per_m2": "ki", "ra_ohm_m2": "ra", "tmr0": "tmr0"}
     return " ".join(f"{names[k]}={getattr(card, k) * (1 + s * rng.standard_normal()):.8g}"
                     for k, s in DEVICE_SPREADS.items())
 
 
-def _vth(rng: np.random.Generator, sigma: float) -> str:
+def vth_draw(rng: np.random.Generator, sigma: float) -> str:
     return f"delvto={sigma * rng.standard_normal():.6g}"
 
 
 def mc_read_draws(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float):
     rng = np.random.default_rng([seed, trial])
     sigma = CmosCard().sigma_vth_V
-    mtj = {(r, c): _mtj_draw(rng, corner, temp_C) for r in range(rows) for c in range(cols)}
-    mos = {(r, c): " " + _vth(rng, sigma) for r in range(rows) for c in range(cols)}
+    mtj = {(r, c): mtj_draw(rng, corner, temp_C) for r in range(rows) for c in range(cols)}
+    mos = {(r, c): " " + vth_draw(rng, sigma) for r in range(rows) for c in range(cols)}
     mtj = {k: v for k, v in mtj.items()}
-    mos.update({("ref", r): " " + _vth(rng, sigma) for r in range(rows)})
-    sa = {(str(c), k): " " + _vth(rng, sigma) for c in range(cols) for k in (1, 2, 3, 4, 5, 6)}
+    mos.update({("ref", r): " " + vth_draw(rng, sigma) for r in range(rows)})
+    sa = {(str(c), k): " " + vth_draw(rng, sigma) for c in range(cols) for k in (1, 2, 3, 4, 5, 6)}
     return mtj, {k: v.strip() for k, v in mos.items()}, {k: v.strip() for k, v in sa.items()}
 
 
@@ -384,54 +310,7 @@ def monte_carlo_read(rows: int = 8, cols: int = 8, trials: int = 2, seed: int = 
     return McRead(Proportion(errors, 2 * rows * cols * trials), results)
 
 
-def series_resistance(card: CrossbarCard, rows: int, cols: int, sel, temp_C: float = 27.0) -> float:
-    """DC series resistance from the write rail to ground through the drivers and wires to ``sel``."""
-    r, c = sel
-    scale = 1 + card.tcr_per_K * (temp_C - 27.0)
-    return 2 * card.r_drv_ohm + scale * ((r + 1) * card.r_bl_ohm + (c + 2) * card.r_sl_ohm)
-
-
-def monte_carlo_write(rows: int = 16, cols: int = 16, trials: int = 32, seed: int = 1, corner: str = "tt",
-                      temp_C: float = 27.0, sel=None, params: dict | None = None, backend: str = "shared",
-                      n_jobs: int = 1, batch: int = 32, model_lib=None, model_corner=None,
-                      model: str | None = None) -> Proportion:
-    """Write error rate (cell not switched P -> AP) with per-cell draws of xi, K_i, RA, TMR0 and V_th.
-
-    Each trial is the selected cell's stack (drivers and wires to ``sel`` at DC, MTJ, access NMOS)
-    under the write pulse, with the stochastic LLG (thermal step SWEEP_DT_THERMAL_S); batch ``i``
-    runs with ngspice seed ``seed + i`` and draws from ``default_rng([seed, i])``.
-    """
-    check_inputs(rows, cols, corner, model_lib, model_corner)
-    card, deck_params = crossbar_params(params)
-    sel = (rows - 1, cols - 1) if sel is None else sel
-    r_series = series_resistance(card, rows, cols, sel, temp_C)
-    sizes = [min(batch, trials - s) for s in range(0, trials, batch)]
-    args = [(i, n, seed, corner, temp_C, r_series, deck_params, backend, model_lib, model_corner, model)
-            for i, n in enumerate(sizes)]
-    if n_jobs > 1 and len(sizes) > 1:
-        from joblib import Parallel, delayed
-        parts = Parallel(n_jobs=min(n_jobs, 2), backend="loky")(delayed(_mc_write_batch)(*a) for a in args)
-    else:
-        parts = [_mc_write_batch(*a) for a in args]
-    mz = np.concatenate(parts)
-    return Proportion(int(np.sum(mz >= 0)), len(mz))
-
-
-def _mc_write_batch(i, n, seed, corner, temp_C, r_series, params, backend, model_lib, model_corner, model):
-    rng = np.random.default_rng([seed, i])
-    sigma = CmosCard().sigma_vth_V
-    mtj = {k: _mtj_draw(rng, corner, temp_C) for k in range(n)}
-    mos = {k: _vth(rng, sigma) for k in range(n)}
-    path = _render_tmp(render_crossbar_mc_write(n, _LIB_DIR, mtj, mos))
-    try:
-        res = run_netlist(path, {**params, "r_series": r_series, "mtj_dt_th": SWEEP_DT_THERMAL_S}, seed=seed + i,
-                          corner=corner, temp_C=temp_C, backend=backend, model_lib=model_lib,
-                          model_corner=model_corner, model=model)
-    finally:
-        path.unlink()
-    return np.array([res.measures[f"mz_{k}"] for k in range(n)])
-
-
-__all__ = ["CardError", "ReadResult", "WriteResult", "McRead", "crossbar_read", "crossbar_write", "read_disturb",
-           "write_probabilities", "monte_carlo_read", "monte_carlo_write", "check_inputs", "crossbar_params",
-           "series_resistance", "CROSSBAR_T0_S"]
+__all__ = ["CardError", "ReadResult", "McRead", "crossbar_read", "read_disturb", "monte_carlo_read", "mc_read_trial",
+           "check_inputs", "crossbar_params", "read_netlist", "write_netlist", "mtj_draw", "vth_draw", "render_tmp",
+           "LIB_DIR",
+           "CROSSBAR_T0_S"]

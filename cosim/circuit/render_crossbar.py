@@ -127,6 +127,16 @@ def render_crossbar_read(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFAU
     if not read_rows or any(not 0 <= r < rows for r in read_rows):
         raise ValueError(f"read_rows must name rows in [0, {rows}), got {read_rows}")
     dynamic = set(map(tuple, dynamic))
+    lines = _read_header(rows, cols, sense_amp, ideal, read_rows, netlist_dir)
+    lines += _array_core(rows, cols, dynamic, mtj_extra, mos_extra, ideal, ref=True)
+    lines += _read_outputs(cols, sense_amp, sa_extra, read_rows)
+    return "\n".join(lines) + "\n.end\n"
+
+
+
+def _read_header(rows: int, cols: int, sense_amp: str, ideal: bool, read_rows: list[int],
+                 netlist_dir: str) -> list[str]:
+    """Comments, includes, parameters, supplies, timing, word-line and bit-line drivers of the read deck."""
     n = len(read_rows)
     if sense_amp == "latch":
         r_ref = "{xb_rload*m_ref/(1 - m_ref)}"
@@ -150,7 +160,7 @@ def render_crossbar_read(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFAU
         f".include {netlist_dir}cards/crossbar_card.inc",
         f".lib {netlist_dir}cards/cmos45.lib tt",
         f".param mz_cells=1 theta_cells=-1 t_rise=20p t_gap={CROSSBAR_READ_GAP_S:g} t0={CROSSBAR_T0_S:g}",
-        f".param v_clamp=0.25 g_clamp=2m v_sacm=0.3",
+        ".param v_clamp=0.25 g_clamp=2m v_sacm=0.3",
         ".param r_p={mtj_ra/(3.141592653589793*mtj_d*mtj_d/4)} r_ap={r_p*(1 + mtj_tmr0/(1 + 0.09/(mtj_vh*mtj_vh)))}",
         ".param m_ref={0.5*(r_p/(xb_rload + r_p) + r_ap/(xb_rload + r_ap))}",
         f".param r_ref={r_ref}",
@@ -191,8 +201,12 @@ def render_crossbar_read(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFAU
             lines.append(f"Grd{c} rd bsa{c} cur='(v_clamp-V(bsa{c}))*V(ren)*g_clamp'")
         lines.append(f"Gdis{c} bsa{c} 0 cur='V(bsa{c})*(1-V(ren))/xb_rdrv'")
         lines.append(f"Csa{c} bsa{c} 0 2f")
-    lines += _array_core(rows, cols, dynamic, mtj_extra, mos_extra, ideal, ref=True)
-    lines += ["", "* Sense amplifiers, one per column."]
+    return lines
+
+
+def _read_outputs(cols: int, sense_amp: str, sa_extra: dict | None, read_rows: list[int]) -> list[str]:
+    """Sense amplifiers (inputs in voltage or current mode, a StrongARM latch per column), the transient, measures."""
+    lines = ["", "* Sense amplifiers, one per column."]
     if sense_amp == "latch":
         lines.append("* Voltage mode: inputs are the bit line and the reference line themselves.")
         lines.append("Bsaref saref 0 V=V(bsaref)")
@@ -207,7 +221,7 @@ def render_crossbar_read(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFAU
         lines += _strongarm(str(c), f"sa{c}", "saref", sa_extra)
     lines += ["", "* Total supply power (W): read rail and vdd rail (word lines and sense amplifiers).",
               "Bpwr pwr 0 V=V(vdd_s)*I(Vadd) + V(rd_s)*I(Vard)",
-              "", f".tran 20p {{t0 + n_reads*t_slot}}"]
+              "", ".tran 20p {t0 + n_reads*t_slot}"]
     for k, r in enumerate(read_rows):
         ts = f"t0 + {k}*t_slot + xb_tsense"
         lines.append(f".meas tran vref_{k} avg v(saref) from={{{ts} - 50p}} to={{{ts}}}")
@@ -218,7 +232,7 @@ def render_crossbar_read(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFAU
             lines.append(f".meas tran dec_{k}_{c} find v(dp{c}) at={{t0 + {k}*t_slot + xb_tread - 0.05n}}")
             lines.append(f".meas tran lat_{k}_{c} trig v(sae) val={{0.5*vdd}} td={{t0 + {k}*t_slot}} rise=1 "
                          f"targ v(ad{c}) val={{0.5*vdd}} td={{t0 + {k}*t_slot}} rise=1")
-    return "\n".join(lines) + "\n.end\n"
+    return lines
 
 
 def render_crossbar_write(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFAULT_CROSSBAR_SIZE[1],
@@ -232,7 +246,7 @@ def render_crossbar_write(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFA
     is pulled to 0. Only the selected word line is on. ``dynamic`` lists cells running the
     stochastic LLG (default: the selected cell).
     """
-    from compact_models.crossbar import UNSELECTED_BL_FRACTION, UNSELECTED_SL_FRACTION, check_scheme, check_size
+    from compact_models.crossbar import check_scheme, check_size
 
     check_size(rows, cols)
     check_scheme(scheme)
@@ -240,6 +254,17 @@ def render_crossbar_write(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFA
     if not (0 <= sel[0] < rows and 0 <= sel[1] < cols):
         raise ValueError(f"selected cell {sel} is outside the {rows} x {cols} array")
     dynamic = {sel} if dynamic is None else set(map(tuple, dynamic))
+    lines = _write_header(rows, cols, scheme, sel, netlist_dir)
+    lines += _array_core(rows, cols, dynamic, mtj_extra, mos_extra, False, ref=True)
+    lines += _write_measures(rows, cols, sel, dynamic)
+    return "\n".join(lines) + "\n.end\n"
+
+
+
+def _write_header(rows: int, cols: int, scheme: str, sel: tuple[int, int], netlist_dir: str) -> list[str]:
+    """Comments, includes, parameters, supplies, timing and the drivers of the write deck."""
+    from compact_models.crossbar import UNSELECTED_BL_FRACTION, UNSELECTED_SL_FRACTION
+
     sr, sc = sel
     lines = [
         f"* VCMA-MTJ crossbar write: {rows} x {cols} 1T-1MTJ array, scheme {scheme}, selected cell ({sr}, {sc})",
@@ -272,8 +297,8 @@ def render_crossbar_write(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFA
         "Vwsel wsel 0 PULSE(0 1 {t0} {t_rise} {t_rise} {xb_twrite + 2*t_lead - t_rise} 1)",
         "Vwen wen 0 PULSE(0 1 {t_on - 0.5*t_rise} {t_rise} {t_rise} {xb_twrite - t_rise} 1)",
         "",
-        "* Word-line drivers: the selected one from the vdd rail, the others held at 0.",
     ]
+    lines.append("* Word-line drivers: the selected one from the vdd rail, the others held at 0.")
     for r in range(rows):
         if r == sr:
             lines.append(f"Gwlu{r} vdd wld{r} cur='(V(vdd)-V(wld{r}))*V(wsel)/xb_rwldrv'")
@@ -293,7 +318,13 @@ def render_crossbar_write(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFA
         rail = "vw" if c == sc else "vub"
         lines.append(f"Gblu{c} {rail} bsa{c} cur='(V({rail})-V(bsa{c}))*V(wen)/xb_rdrv'")
         lines.append(f"Gbld{c} bsa{c} 0 cur='V(bsa{c})*(1-V(wen))/xb_rdrv'")
-    lines += _array_core(rows, cols, dynamic, mtj_extra, mos_extra, False, ref=True)
+    return lines
+
+
+def _write_measures(rows: int, cols: int, sel: tuple[int, int], dynamic: set) -> list[str]:
+    """MTJ-voltage probes of the sharing cells, supply power, the transient and the measures."""
+    sr, sc = sel
+    lines = []
     lines += ["", "* MTJ voltage of the cells sharing the selected row or column (for peak measures)."]
     lines += [f"Bvm{r}_{c} vmtj{r}_{c} 0 V=V(b{r}_{c})-V(m{r}_{c})" for r, c in _sharing(rows, cols, sel)]
     lines += ["", "* Total supply power (W).",
@@ -311,7 +342,7 @@ def render_crossbar_write(rows: int = DEFAULT_CROSSBAR_SIZE[0], cols: int = DEFA
         lines.append(f".meas tran vpk_{r}_{c} max v(vmtj{r}_{c}) from={{t0}} to={{t_on + xb_twrite + t_lead}}")
     for r, c in sorted(dynamic):
         lines.append(f".meas tran mz_{r}_{c} avg v(x{r}_{c}.mz) from={{t_stop - 0.3n}} to={{t_stop}}")
-    return "\n".join(lines) + "\n.end\n"
+    return lines
 
 
 def _sharing(rows: int, cols: int, sel) -> list[tuple[int, int]]:
@@ -359,5 +390,5 @@ def render_crossbar_mc_write(n_cells: int, netlist_dir: str = "", mtj_extra: dic
         lines.append(f"Ma{k} m{k} wl 0 0 nch W={{xb_wacc}} L=45n" + _cell_extra(mos_extra, k))
     lines.append(".tran 1p {t_stop} 0 {mtj_dt_th}")
     lines += [f".meas tran mz_{k} avg v(x{k}.mz) from={{t_stop - 0.3n}} to={{t_stop}}" for k in range(n_cells)]
-    lines.append(f".meas tran vmtj_0 avg par('v(b0)-v(m0)') from={{t0 + 0.15n}} to={{t0 + xb_twrite - 0.1n}}")
+    lines.append(".meas tran vmtj_0 avg par('v(b0)-v(m0)') from={t0 + 0.15n} to={t0 + xb_twrite - 0.1n}")
     return "\n".join(lines) + "\n.end\n"

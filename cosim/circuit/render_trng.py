@@ -8,27 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compact_models.render import NETLIST_DIR, write_atomic
+from compact_models.render import NETLIST_DIR, TRNG_CELL_CARD_FILE, write_atomic
+from compact_models.trng_cell import BIT_MEASURE_BEFORE_END_S, TRNG_CELL
 
 
 TRNG_FILE = "trng_cell.cir"
 DEFAULT_TRNG_CYCLES = 16
-TRNG_T_PULSE_S = 0.5e-9
-"""The TRNG cell's write-pulse width (netlist default; the emulator's default operating point)."""
+TRNG_T_PULSE_S = TRNG_CELL.t_pulse_s
+"""The TRNG cell's write-pulse width (the TRNG-cell card's default; the emulator's default operating point)."""
 
 
-def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "") -> str:
-    """1T-1MTJ TRNG cell run for N cycles of reset / stochastic write / read, one bit per cycle.
-
-    Reset is a write-verify toggle: the bit latched in the previous cycle says whether the
-    cell sits in AP, and only then a deterministic precessional pulse puts it back to P.
-    The read is a resistive divider against a replica reference, decided by a StrongARM
-    latch (BSIM4 transistors) and held in a behavioural latch ``q``.
-    """
-    if not isinstance(n_cycles, int) or n_cycles < 1:
-        raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}")
-    head = f"""* VCMA-MTJ TRNG cell, 1T-1MTJ, {n_cycles} cycles of reset / write / read
+CELL_TEMPLATE = """* VCMA-MTJ TRNG cell, 1T-1MTJ, {n_cycles} cycles of reset / write / read
 * Rendered by cosim.circuit.render_trng.render_trng_cell; run with: ngspice -b netlists/trng_cell.cir
+* Drive, timing, read bias and sizes: cards/trng_cell_card.inc (rendered from compact_models/trng_cell.py).
 * Cycle k (period t_cycle): [0, t_slot) reset slot: if the last latched bit is 1 (AP), a toggle pulse
 * v_reset for t_reset; at t_w = t_slot + t_rest, the write: VCMA pulse v_write for t_pulse (full width at half
 * maximum) whose switching probability is the bit's P(1); at t_r = t_w + t_slot + t_settle, the read slot
@@ -40,8 +32,7 @@ def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "")
 * and q latches the decision. bit_k = q at the end of cycle k (1 = AP); e_k = supply energy of cycle k.
 .include {netlist_dir}vcma_mtj_va.lib
 .lib {netlist_dir}cards/cmos45.lib tt
-.param v_write=0.85 t_pulse={TRNG_T_PULSE_S * 1e9:g}n v_reset=1.35 t_reset=0.6n t_rise=20p t_slot=1n t_rest=4n t_settle=3n
-.param v_read=0.5 r_load=60k r_drv=500 w_access=360n w_sa=720n
+.include {netlist_dir}{card}
 .param r_ref={{0.5*(mtj_ra/(3.141592653589793*mtj_d*mtj_d/4))*(2 + mtj_tmr0/(1 + 0.0625/(mtj_vh*mtj_vh)))}}
 .param t_w={{t_slot + t_rest}} t_r={{t_w + t_slot + t_settle}} t_cycle={{t_r + t_slot}} n_cycles={n_cycles}
 .options seed=1
@@ -53,11 +44,11 @@ Vrd rd_s 0 {{v_read}}
 Vard rd_s rd 0
 
 * Timing (unit pulses): reset, write, read enable, sense enable, latch clock.
-Vpr pr 0 PULSE(0 1 {{0.1n}} {{t_rise}} {{t_rise}} {{t_reset - t_rise}} {{t_cycle}})
-Vpw pw 0 PULSE(0 1 {{t_w + 0.1n}} {{t_rise}} {{t_rise}} {{t_pulse - t_rise}} {{t_cycle}})
-Vren ren 0 PULSE(0 1 {{t_r + 0.05n}} {{t_rise}} {{t_rise}} {{0.85n}} {{t_cycle}})
-Vsae sae 0 PULSE(0 {{vdd}} {{t_r + 0.45n}} {{t_rise}} {{t_rise}} {{0.45n}} {{t_cycle}})
-Vclk clk 0 PULSE(0 1 {{t_r + 0.8n}} {{t_rise}} {{t_rise}} {{0.05n}} {{t_cycle}})
+Vpr pr 0 PULSE(0 1 {{t_lead}} {{t_rise}} {{t_rise}} {{t_reset - t_rise}} {{t_cycle}})
+Vpw pw 0 PULSE(0 1 {{t_w + t_lead}} {{t_rise}} {{t_rise}} {{t_pulse - t_rise}} {{t_cycle}})
+Vren ren 0 PULSE(0 1 {{t_r + t_ren_delay}} {{t_rise}} {{t_rise}} {{t_ren}} {{t_cycle}})
+Vsae sae 0 PULSE(0 {{vdd}} {{t_r + t_sae_delay}} {{t_rise}} {{t_rise}} {{t_sae}} {{t_cycle}})
+Vclk clk 0 PULSE(0 1 {{t_r + t_clk_delay}} {{t_rise}} {{t_rise}} {{t_clk}} {{t_cycle}})
 
 * Write driver: conditional reset toggle, then the stochastic write pulse, 0 V otherwise; it
 * releases the bit line (conductance -> 0) while the read enable ren is high.
@@ -70,14 +61,14 @@ Vwl wl 0 {{vdd}}
 * The cell: bit line -> MTJ -> access NMOS -> source line (ground).
 XMTJ bl mid VCMA_MTJ
 Macc mid wl 0 0 nch W={{w_access}} L=45n
-Cbl bl 0 5f
+Cbl bl 0 {{c_bl}}
 
 * Read: bit line and replica reference biased through r_load while ren is high.
 Gread rd bl cur='(V(rd) - V(bl))*V(ren)/r_load'
 Gref rd ref cur='(V(rd) - V(ref))*V(ren)/r_load'
 Rref ref refmid {{r_ref}}
 Mref refmid wl 0 0 nch W={{w_access}} L=45n
-Cref ref 0 5f
+Cref ref 0 {{c_ref}}
 
 * StrongARM latch sense amplifier, PMOS input pair for the low common mode of a gentle read
 * (about 0.25 V across the MTJ, far from VCMA read disturb): op high when V(bl) > V(ref), i.e. AP.
@@ -109,9 +100,25 @@ Bpwr pwr 0 V=V(drv_s)*I(Vadrv) + V(rd_s)*I(Vard) + V(vdd_s)*I(Vadd)
 
 .tran 1p {{n_cycles*t_cycle}} 0 {{mtj_dt_th}}
 """
+"""The cell deck; ``str.format`` fields: n_cycles, netlist_dir (include prefix), card (the TRNG-cell card include)."""
+
+
+def render_trng_cell(n_cycles: int = DEFAULT_TRNG_CYCLES, netlist_dir: str = "") -> str:
+    """1T-1MTJ TRNG cell run for N cycles of reset / stochastic write / read, one bit per cycle.
+
+    Reset is a write-verify toggle: the bit latched in the previous cycle says whether the
+    cell sits in AP, and only then a deterministic precessional pulse puts it back to P.
+    The read is a resistive divider against a replica reference, decided by a StrongARM
+    latch (BSIM4 transistors) and held in a behavioural latch ``q``. Drive, timing, read bias
+    and sizes come from the TRNG-cell card (``compact_models/trng_cell.py``) through the
+    include ``netlists/cards/trng_cell_card.inc``; this template holds none of their values.
+    """
+    if not isinstance(n_cycles, int) or n_cycles < 1:
+        raise ValueError(f"n_cycles must be a positive integer, got {n_cycles!r}")
+    head = CELL_TEMPLATE.format(n_cycles=n_cycles, netlist_dir=netlist_dir, card=TRNG_CELL_CARD_FILE)
     meas = []
     for k in range(n_cycles):
-        meas.append(f".meas tran bit_{k} find v(q) at={{({k}+1)*t_cycle - 0.05n}}")
+        meas.append(f".meas tran bit_{k} find v(q) at={{({k}+1)*t_cycle - {BIT_MEASURE_BEFORE_END_S * 1e9:g}n}}")
         meas.append(f".meas tran e_{k} integ v(pwr) from={{{k}*t_cycle}} to={{({k}+1)*t_cycle}}")
     return head + "\n".join(meas) + "\n.end\n"
 

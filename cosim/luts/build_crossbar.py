@@ -259,7 +259,7 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
 def write_position_point(rows: int, cols: int, row: int, col: int, scheme: str, corner: str, temp_C: float,
                          seed: int, model: str = "behavioural") -> dict:
     """One array write at (row, col): delivered MTJ voltages, energy, latency (thermal step WRITE_DT_THERMAL_S)."""
-    from cosim.circuit.crossbar import crossbar_write
+    from cosim.circuit.crossbar_write import crossbar_write
 
     w = crossbar_write(rows, cols, scheme, (row, col), corner, temp_C, params={"mtj_dt_th": WRITE_DT_THERMAL_S},
                        seed=seed, model=model)

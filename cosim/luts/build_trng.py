@@ -27,12 +27,11 @@ import numpy as np
 from scipy.optimize import brentq
 
 from compact_models import mtj_card
-from compact_models.render import NETLIST_DIR
 
-from cosim.luts.lut import Lut, LutError, file_sha256, lut_model, model_sha256
+from cosim.luts.lut import Lut, LutError, lut_model, model_sha256, trng_cell_sha256
 from cosim.circuit.stats import Proportion
 from cosim.circuit.sweep import run_points
-from cosim.circuit.render_trng import TRNG_FILE, TRNG_T_PULSE_S
+from cosim.circuit.render_trng import TRNG_T_PULSE_S
 from cosim.circuit.switching import SWEEP_DT_THERMAL_S, SWEEP_T_SETTLE_S, final_mz
 from cosim.circuit.trng import run_trng
 from cosim.circuit.deck import resolve_model
@@ -168,7 +167,7 @@ def add_cell_parts(lut: Lut, energy_cycles: int = ENERGY_CYCLES, check_runs: int
         "v_mtj_fraction": ("1", ("v_energy_V",), np.array([e["v_mtj_fraction"] for e in energy])),
     }, {**{k: v for k, v in lut.provenance.items() if k != "cell_check"},
         "cycle_time_s": energy[0]["cycle_time_s"], "energy_cycles_per_point": energy_cycles,
-        "trng_cell_sha256": file_sha256(NETLIST_DIR / TRNG_FILE)})
+        "trng_cell_sha256": trng_cell_sha256()})
     if check_runs > 0:
         lut.provenance["cell_check"] = cell_check(lut, check_runs, check_cycles, n_jobs, scheduler, cache_dir)
     return lut

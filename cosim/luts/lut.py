@@ -40,9 +40,14 @@ class LutError(ValueError):
     """A LUT file or query that cannot be used (names the file, axis or variable)."""
 
 
+def lut_file_name(kind: str, corner: str = "tt", temp_C: float = 27.0) -> str:
+    """The file name of a LUT of ``kind`` for a corner and temperature: ``<kind>_<corner>_<temp>C.lut.npz``."""
+    return f"{kind}_{corner}_{temp_C:g}C.lut.npz"
+
+
 def shipped_lut_path(kind: str, corner: str = "tt", temp_C: float = 27.0) -> Path:
     """The shipped LUT of ``kind`` for a corner and temperature, or an error listing what ships."""
-    path = LUT_DIR / f"{kind}_{corner}_{temp_C:g}C.lut.npz"
+    path = LUT_DIR / lut_file_name(kind, corner, temp_C)
     if not path.is_file():
         have = sorted(p.name for p in LUT_DIR.glob(f"{kind}_*.lut.npz"))
         raise LutError(f"no shipped {kind} LUT for corner {corner!r} at {temp_C:g} C (looked for {path.name}); "
@@ -66,6 +71,17 @@ def lut_model(lut: "Lut") -> str:
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def trng_cell_sha256() -> str:
+    """Hash of what defines the TRNG cell: ``netlists/trng_cell.cir`` and the TRNG-cell card it includes
+    (``netlists/cards/trng_cell_card.inc``), so a change of either makes a trng LUT's cell parts stale."""
+    from compact_models.render import TRNG_CELL_CARD_FILE
+
+    digest = hashlib.sha256()
+    for path in (NETLIST_DIR / TRNG_FILE, NETLIST_DIR / TRNG_CELL_CARD_FILE):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -157,7 +173,7 @@ class Lut:
             raise LutError(f"{path}: built with another {model} compact model (sha256 {prov.get('model_sha256', '')[:12]}"
                            f"..., current {model_sha256(model)[:12]}...); rebuild it with `vcma lut build`")
         cell = NETLIST_DIR / TRNG_FILE
-        if check_model and prov.get("trng_cell_sha256") not in (None, file_sha256(cell)):
+        if check_model and prov.get("trng_cell_sha256") not in (None, trng_cell_sha256()):
             raise LutError(f"{path}: its energy, driver share and cell check come from another {cell.name}; "
                            f"rerun them with `vcma lut cell {path}`")
         try:

@@ -37,11 +37,10 @@ import torch
 from compact_models import DEVICE_SPREADS, mtj_card
 
 from cosim.luts.lut import Lut, LutError
-from cosim.luts.queries import (amplitude_correction, bisect_increasing, calibrate_v_write, driver_range, mtj_fraction,
-                                mtj_voltage)
+from cosim.luts.queries import (bisect_increasing, calibrate_v_write, driver_range, mtj_voltage)
 from cosim.circuit.render_trng import TRNG_T_PULSE_S
-from cosim.noise.sources import BitNoiseSource, register_noise_source
-from cosim.noise.transforms import DEFAULT_TRANSFORM
+from cosim.noise.sources import BitNoiseSource
+from cosim.noise.defaults import DEFAULT_TRANSFORM, MTJ_TRANSFORM  # noqa: F401 (MTJ_TRANSFORM: re-exported)
 
 Calibration = Literal["nominal", "array", "column"]
 CALIBRATIONS: tuple[str, ...] = get_args(Calibration)
@@ -119,7 +118,11 @@ class TrngArrayEmulator:
         self.p_one = torch.as_tensor(p_one, dtype=torch.float32, device=self.device)
         self._state: torch.Tensor | None = None  # last true (pre-sense) cell states, for the Markov chain
         self.energy_per_bit_J = float(np.mean(lut.interp("energy_per_bit_J", v_energy_V=v_col)))
-        self.time_per_cycle_s = float(lut.provenance.get("cycle_time_s", 3e-9))
+        if "cycle_time_s" not in lut.provenance:
+            raise LutError("the trng LUT's provenance has no cycle_time_s (the TRNG cell's cycle, which sets the "
+                           "time per bit); rerun its cell parts with `vcma lut cell <lut>` or rebuild it with "
+                           "`vcma lut build`")
+        self.time_per_cycle_s = float(lut.provenance["cycle_time_s"])
 
     def _p(self, v_write: np.ndarray, scale: np.ndarray) -> np.ndarray:
         v_mtj = mtj_voltage(self.lut, v_write) * scale
@@ -150,9 +153,7 @@ class TrngArrayEmulator:
         rng = np.random.default_rng(chip_seed)
         xi = card.xi_J_per_V_m * (1 + multiple * DEVICE_SPREADS["xi_J_per_V_m"] * rng.standard_normal((rows, cols)))
         ki = card.ki_J_per_m2 * (1 + multiple * DEVICE_SPREADS["ki_J_per_m2"] * rng.standard_normal((rows, cols)))
-        k_shape = card.ki_J_per_m2 / card.t_fl_m - card.k_eff(0)  # demagnetising part, J/m^3
-        vc = (ki / card.t_fl_m - k_shape) * card.t_ox_m * card.t_fl_m / xi
-        return card.v_cancel() / vc
+        return card.v_cancel() / card.v_cancel(ki_J_per_m2=ki, xi_J_per_V_m=xi)
 
     def calibration_report(self) -> dict:
         """Residual bias after calibration: how far the cells and columns are from P(1) = 0.5."""
@@ -230,17 +231,3 @@ class MtjNoise(BitNoiseSource):
             return bits.reshape(-1)[:n]
         return self.emulator.cycles(math.ceil(n / cells), generator).reshape(-1)[:n]
 
-
-MTJ_TRANSFORM = DEFAULT_TRANSFORM + "+vn"
-"""The mtj source's default: per-cell von Neumann first, because cell-to-cell variation leaves cells biased."""
-
-
-def _make_mtj(lut: str | Lut, rows: int = 64, cols: int = 64, transform=MTJ_TRANSFORM, **kw) -> MtjNoise:
-    lut = Lut.load(lut, kind="trng") if not isinstance(lut, Lut) else lut
-    for key in ("write_lut", "read_lut"):
-        if isinstance(kw.get(key), str):
-            kw[key] = Lut.load(kw[key], kind=key.split("_")[0])
-    return MtjNoise(TrngArrayEmulator(lut, rows, cols, **kw), transform)
-
-
-register_noise_source("mtj", _make_mtj)

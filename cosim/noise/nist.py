@@ -26,16 +26,14 @@ bit files anywhere.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import erfc, gammaincc, ndtr, ndtri
 
-ALPHA = 0.01
-"""Significance level of SP 800-22 (section 4.2.1): a p-value below it fails."""
+from cosim.noise.nist_core import ALPHA, NistResult, as_bits, make_result, min_length, pm1, require
 
 __all__ = [
     "ALPHA", "NistResult", "BiasReport", "as_bits",
@@ -43,81 +41,6 @@ __all__ = [
     "serial", "approximate_entropy", "cumulative_sums",
     "run_all", "bias_and_serial_correlation", "longest_run_class_probabilities",
 ]
-
-
-@dataclass(frozen=True)
-class NistResult:
-    """Outcome of one SP 800-22 test.
-
-    ``p_values`` holds one p-value, or two for the serial test; ``passed`` is True when
-    every p-value is >= ``alpha``. ``statistics`` holds the test statistic and the
-    intermediate quantities the spec prints in its examples, for checking by hand.
-    """
-
-    name: str
-    p_values: tuple[float, ...]
-    passed: bool
-    n_bits: int
-    statistics: Mapping[str, Any] = field(default_factory=dict)
-    alpha: float = ALPHA
-
-    @property
-    def p_value(self) -> float:
-        """The smallest p-value (the one that decides pass/fail)."""
-        return min(self.p_values)
-
-
-def _result(name: str, p_values: tuple[float, ...], n_bits: int, alpha: float = ALPHA,
-            **statistics: Any) -> NistResult:
-    p = tuple(float(v) for v in p_values)
-    return NistResult(name=name, p_values=p, passed=all(v >= alpha for v in p), n_bits=int(n_bits),
-                      statistics=statistics, alpha=alpha)
-
-
-# --------------------------------------------------------------------------- input checks
-
-def as_bits(bits: Any, test: str = "nist") -> np.ndarray:
-    """Validate a bit sequence and return it as a 1-D uint8 array of 0/1.
-
-    Accepts numpy/bool/int/float arrays (and CPU torch tensors via ``np.asarray``) whose
-    values are exactly 0 or 1, or a string of '0'/'1' (whitespace ignored, as the spec
-    prints its examples in groups). Anything else raises ``ValueError`` naming ``test``.
-    """
-    if isinstance(bits, str):
-        s = "".join(bits.split())
-        if s.strip("01"):
-            bad = next(c for c in s if c not in "01")
-            raise ValueError(f"{test}: bit string must contain only '0' and '1', found {bad!r}")
-        return np.frombuffer(s.encode("ascii"), dtype=np.uint8) - np.uint8(ord("0"))
-    arr = np.asarray(bits)
-    if arr.ndim != 1:
-        raise ValueError(f"{test}: input must be a 1-D sequence of bits, got shape {arr.shape}")
-    if arr.dtype == np.bool_:
-        return arr.astype(np.uint8)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ValueError(f"{test}: input must be numeric 0/1 values, got dtype {arr.dtype}")
-    bad = (arr != 0) & (arr != 1)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{test}: input must contain only 0 and 1, found {arr[i]!r} at index {i}")
-    return arr.astype(np.uint8)
-
-
-def _require(condition: bool, test: str, requirement: str, got: str) -> None:
-    if not condition:
-        raise ValueError(f"{test}: SP 800-22 requires {requirement}, got {got}")
-
-
-def _min_length(n: int, minimum: int, test: str, strict: bool) -> None:
-    _require(n >= 1, test, "a non-empty sequence", "n = 0")
-    if strict:
-        _require(n >= minimum, test, f"n >= {minimum} bits (pass strict=False only to reproduce "
-                 "the spec's short worked examples)", f"n = {n}")
-
-
-def _pm1(e: np.ndarray) -> np.ndarray:
-    """Bits 0/1 -> -1/+1 (int64), the X_i = 2*eps_i - 1 of the spec."""
-    return 2 * e.astype(np.int64) - 1
 
 
 # --------------------------------------------------------------------------- 2.1 frequency
@@ -130,10 +53,10 @@ def frequency(bits: Any, *, strict: bool = True) -> NistResult:
     name = "frequency"
     e = as_bits(bits, name)
     n = e.size
-    _min_length(n, 100, name, strict)
-    s_n = int(_pm1(e).sum())
+    min_length(n, 100, name, strict)
+    s_n = int(pm1(e).sum())
     s_obs = abs(s_n) / math.sqrt(n)
-    return _result(name, (erfc(s_obs / math.sqrt(2.0)),), n, S_n=s_n, s_obs=s_obs)
+    return make_result(name, (erfc(s_obs / math.sqrt(2.0)),), n, S_n=s_n, s_obs=s_obs)
 
 
 # --------------------------------------------------------------------------- 2.2 block frequency
@@ -148,18 +71,18 @@ def block_frequency(bits: Any, block_size: int | None = None, *, strict: bool = 
     name = "block_frequency"
     e = as_bits(bits, name)
     n = e.size
-    _min_length(n, 100, name, strict)
+    min_length(n, 100, name, strict)
     m = max(20, n // 100 + 1) if block_size is None else int(block_size)
-    _require(1 <= m <= n, name, "1 <= block size M <= n", f"M = {m}, n = {n}")
+    require(1 <= m <= n, name, "1 <= block size M <= n", f"M = {m}, n = {n}")
     n_blocks = n // m
     if strict:
-        _require(m >= 20, name, "block size M >= 20", f"M = {m}")
-        _require(m > 0.01 * n, name, "block size M > 0.01 n", f"M = {m}, n = {n}")
-        _require(n_blocks < 100, name, "fewer than 100 blocks (N = n // M < 100)", f"N = {n_blocks}")
+        require(m >= 20, name, "block size M >= 20", f"M = {m}")
+        require(m > 0.01 * n, name, "block size M > 0.01 n", f"M = {m}, n = {n}")
+        require(n_blocks < 100, name, "fewer than 100 blocks (N = n // M < 100)", f"N = {n_blocks}")
     blocks = e[: n_blocks * m].reshape(n_blocks, m)
     pi = blocks.sum(axis=1, dtype=np.int64) / m
     chi2 = 4.0 * m * float(np.sum((pi - 0.5) ** 2))
-    return _result(name, (gammaincc(n_blocks / 2.0, chi2 / 2.0),), n, chi2=chi2, M=m, N=n_blocks)
+    return make_result(name, (gammaincc(n_blocks / 2.0, chi2 / 2.0),), n, chi2=chi2, M=m, N=n_blocks)
 
 
 # --------------------------------------------------------------------------- 2.3 runs
@@ -175,15 +98,15 @@ def runs(bits: Any, *, strict: bool = True) -> NistResult:
     name = "runs"
     e = as_bits(bits, name)
     n = e.size
-    _min_length(n, 100, name, strict)
+    min_length(n, 100, name, strict)
     pi = float(e.sum(dtype=np.int64)) / n
     tau = 2.0 / math.sqrt(n)
     if abs(pi - 0.5) >= tau:
-        return _result(name, (0.0,), n, pi=pi, tau=tau, V_obs=float("nan"), prerequisite_failed=True)
+        return make_result(name, (0.0,), n, pi=pi, tau=tau, V_obs=float("nan"), prerequisite_failed=True)
     v_obs = 1 + int(np.count_nonzero(e[1:] != e[:-1]))
     num = abs(v_obs - 2.0 * n * pi * (1.0 - pi))
     den = 2.0 * math.sqrt(2.0 * n) * pi * (1.0 - pi)
-    return _result(name, (erfc(num / den),), n, pi=pi, tau=tau, V_obs=v_obs, prerequisite_failed=False)
+    return make_result(name, (erfc(num / den),), n, pi=pi, tau=tau, V_obs=v_obs, prerequisite_failed=False)
 
 
 # --------------------------------------------------------------------------- 2.4 longest run
@@ -257,7 +180,7 @@ def longest_run_of_ones(bits: Any, *, pi_table: str = "exact", strict: bool = Tr
     n = e.size
     if pi_table not in ("exact", "nist"):
         raise ValueError(f"{name}: pi_table must be 'exact' or 'nist', got {pi_table!r}")
-    _require(n >= 128, name, "n >= 128 bits (smallest row of the M table)", f"n = {n}")
+    require(n >= 128, name, "n >= 128 bits (smallest row of the M table)", f"n = {n}")
     _, m, v_lo, v_hi = next(row for row in _LONGEST_RUN_TABLE if n >= row[0])
     n_blocks = n // m
     longest = _longest_runs_per_row(e[: n_blocks * m].reshape(n_blocks, m))
@@ -267,7 +190,7 @@ def longest_run_of_ones(bits: Any, *, pi_table: str = "exact", strict: bool = Tr
                   else _NIST_LONGEST_RUN_PI[m])
     expected = n_blocks * pi
     chi2 = float(np.sum((v - expected) ** 2 / expected))
-    return _result(name, (gammaincc(k / 2.0, chi2 / 2.0),), n, chi2=chi2, M=m, N=n_blocks, K=k,
+    return make_result(name, (gammaincc(k / 2.0, chi2 / 2.0),), n, chi2=chi2, M=m, N=n_blocks, K=k,
                    v=tuple(int(x) for x in v))
 
 
@@ -288,14 +211,14 @@ def dft(bits: Any, *, strict: bool = True) -> NistResult:
     name = "dft"
     e = as_bits(bits, name)
     n = e.size
-    _min_length(n, 1000, name, strict)
-    _require(n >= 2, name, "n >= 2 bits", f"n = {n}")
-    modulus = np.abs(np.fft.rfft(_pm1(e).astype(np.float64)))[: n // 2]
+    min_length(n, 1000, name, strict)
+    require(n >= 2, name, "n >= 2 bits", f"n = {n}")
+    modulus = np.abs(np.fft.rfft(pm1(e).astype(np.float64)))[: n // 2]
     t = math.sqrt(math.log(1.0 / 0.05) * n)
     n0 = 0.95 * n / 2.0
     n1 = int(np.count_nonzero(modulus < t))
     d = (n1 - n0) / math.sqrt(n * 0.95 * 0.05 / 4.0)
-    return _result(name, (erfc(abs(d) / math.sqrt(2.0)),), n, T=t, N0=n0, N1=n1, d=d)
+    return make_result(name, (erfc(abs(d) / math.sqrt(2.0)),), n, T=t, N0=n0, N1=n1, d=d)
 
 
 # --------------------------------------------------------------------------- 2.11 / 2.12 pattern counts
@@ -326,11 +249,11 @@ def _psi2(e: np.ndarray, m: int) -> float:
 
 
 def _check_pattern_length(n: int, m: int, margin: int, test: str, strict: bool, m_min: int) -> None:
-    _require(m >= m_min, test, f"pattern length m >= {m_min}", f"m = {m}")
-    _require(m <= n, test, "pattern length m <= n", f"m = {m}, n = {n}")
+    require(m >= m_min, test, f"pattern length m >= {m_min}", f"m = {m}")
+    require(m <= n, test, "pattern length m <= n", f"m = {m}, n = {n}")
     if strict:
         limit = int(math.floor(math.log2(n))) - margin
-        _require(m < limit, test, f"m < floor(log2 n) - {margin} = {limit}", f"m = {m}, n = {n}")
+        require(m < limit, test, f"m < floor(log2 n) - {margin} = {limit}", f"m = {m}, n = {n}")
 
 
 def serial(bits: Any, m: int | None = None, *, strict: bool = True) -> NistResult:
@@ -343,7 +266,7 @@ def serial(bits: Any, m: int | None = None, *, strict: bool = True) -> NistResul
     name = "serial"
     e = as_bits(bits, name)
     n = e.size
-    _require(n >= 1, name, "a non-empty sequence", "n = 0")
+    require(n >= 1, name, "a non-empty sequence", "n = 0")
     if m is None:
         m = min(16, int(math.floor(math.log2(n))) - 3)
     _check_pattern_length(n, m, 2, name, strict, m_min=2)
@@ -352,7 +275,7 @@ def serial(bits: Any, m: int | None = None, *, strict: bool = True) -> NistResul
     del2 = psi_m - 2.0 * psi_m1 + psi_m2
     p1 = gammaincc(2.0 ** (m - 2), del1 / 2.0)
     p2 = gammaincc(2.0 ** (m - 3), del2 / 2.0)
-    return _result(name, (p1, p2), n, m=m, psi2_m=psi_m, psi2_m1=psi_m1, psi2_m2=psi_m2,
+    return make_result(name, (p1, p2), n, m=m, psi2_m=psi_m, psi2_m1=psi_m1, psi2_m2=psi_m2,
                    del_psi2=del1, del2_psi2=del2)
 
 
@@ -366,7 +289,7 @@ def approximate_entropy(bits: Any, m: int | None = None, *, strict: bool = True)
     name = "approximate_entropy"
     e = as_bits(bits, name)
     n = e.size
-    _require(n >= 1, name, "a non-empty sequence", "n = 0")
+    require(n >= 1, name, "a non-empty sequence", "n = 0")
     if m is None:
         m = min(10, int(math.floor(math.log2(n))) - 6)
     _check_pattern_length(n, m, 5, name, strict, m_min=1)
@@ -379,7 +302,7 @@ def approximate_entropy(bits: Any, m: int | None = None, *, strict: bool = True)
     phi_m, phi_m1 = phi(m), phi(m + 1)
     apen = phi_m - phi_m1
     chi2 = 2.0 * n * (math.log(2.0) - apen)
-    return _result(name, (gammaincc(2.0 ** (m - 1), chi2 / 2.0),), n, m=m, phi_m=phi_m, phi_m1=phi_m1,
+    return make_result(name, (gammaincc(2.0 ** (m - 1), chi2 / 2.0),), n, m=m, phi_m=phi_m, phi_m1=phi_m1,
                    ApEn=apen, chi2=chi2)
 
 
@@ -402,8 +325,8 @@ def cumulative_sums(bits: Any, reverse: bool = False, *, strict: bool = True) ->
     name = "cumulative_sums_" + ("backward" if reverse else "forward")
     e = as_bits(bits, name)
     n = e.size
-    _min_length(n, 100, name, strict)
-    x = _pm1(e[::-1] if reverse else e)
+    min_length(n, 100, name, strict)
+    x = pm1(e[::-1] if reverse else e)
     z = int(np.max(np.abs(np.cumsum(x))))
     sqrt_n = math.sqrt(n)
     nz = _c_div(n, z)
@@ -412,7 +335,7 @@ def cumulative_sums(bits: Any, reverse: bool = False, *, strict: bool = True) ->
     sum1 = np.sum(ndtr((4 * k1 + 1) * z / sqrt_n) - ndtr((4 * k1 - 1) * z / sqrt_n))
     sum2 = np.sum(ndtr((4 * k2 + 3) * z / sqrt_n) - ndtr((4 * k2 + 1) * z / sqrt_n))
     p = min(1.0, max(0.0, 1.0 - float(sum1) + float(sum2)))
-    return _result(name, (p,), n, z=z)
+    return make_result(name, (p,), n, z=z)
 
 
 # --------------------------------------------------------------------------- batteries
@@ -424,7 +347,7 @@ def run_all(bits: Any) -> list[NistResult]:
     longest run, DFT, serial, approximate entropy, cumulative sums forward and backward.
     """
     e = as_bits(bits, "run_all")
-    _require(e.size >= 1000, "run_all", "n >= 1000 bits (the DFT test's minimum)", f"n = {e.size}")
+    require(e.size >= 1000, "run_all", "n >= 1000 bits (the DFT test's minimum)", f"n = {e.size}")
     return [
         frequency(e), block_frequency(e), runs(e), longest_run_of_ones(e), dft(e),
         serial(e), approximate_entropy(e), cumulative_sums(e), cumulative_sums(e, reverse=True),
@@ -452,7 +375,7 @@ def bias_and_serial_correlation(bits: Any) -> BiasReport:
     """Fraction of ones with its Wilson 99 % interval, and the lag-1 serial correlation."""
     e = as_bits(bits, "bias_and_serial_correlation")
     n = e.size
-    _require(n >= 2, "bias_and_serial_correlation", "n >= 2 bits", f"n = {n}")
+    require(n >= 2, "bias_and_serial_correlation", "n >= 2 bits", f"n = {n}")
     z = float(ndtri(1.0 - ALPHA / 2.0))
     p_hat = float(e.sum(dtype=np.int64)) / n
     denom = 1.0 + z * z / n

@@ -1,4 +1,4 @@
-"""Noise sources for the diffusion model: software, ideal TRNG, recorded TRNG bits (later: MTJ).
+"""Noise sources for the diffusion model: software, ideal TRNG, recorded TRNG bits; the registry.
 
 Why: the sampler must not care where its N(0, 1) noise comes from, but the comparison
 between sources needs their cost. Every source therefore has the same
@@ -9,9 +9,11 @@ Structure: :class:`NoiseSource` runs the flow (shape handling, counters, float32
 and asks its subclass for flat samples through one hook, ``_samples``. TRNG-like
 sources derive from :class:`BitNoiseSource`, which implements ``_samples`` as raw bits
 -> whitening -> transform (:mod:`cosim.noise.transforms`) and charges ``energy_per_bit_J`` /
-``time_per_bit_s`` for every raw bit; they fill only ``_bits(n, generator)``. A future
-``MtjNoise`` (LUT-driven emulator) fills ``_bits`` and inherits the rest, and is added
-with :func:`register_noise_source`.
+``time_per_bit_s`` for every raw bit; they fill only ``_bits(n, generator)``. ``MtjNoise``
+(:mod:`cosim.noise.emulator`, LUT-driven) fills ``_bits`` and inherits the rest.
+
+Building: :func:`make_noise_source` by name is the only way the rest of the project builds a
+source; :mod:`cosim.noise.presets` registers every name (loaded on first use).
 
 Reproducibility: sources that use randomness draw it from the ``torch.Generator``
 passed to ``randn``, so equal seeds give bit-identical tensors. A recorded stream has
@@ -20,6 +22,7 @@ no seed: it is deterministic, and consecutive draws consume fresh bits.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from abc import ABC, abstractmethod
@@ -34,7 +37,8 @@ from cosim.noise.transforms import DEFAULT_TRANSFORM, BitsToNormal, make_transfo
 
 __all__ = [
     "NoiseSource", "BitNoiseSource", "SoftwareNoise", "IdealTrngNoise", "RecordedNoise",
-    "BitsExhaustedError", "make_noise_source", "register_noise_source", "available_noise_sources",
+    "BitsExhaustedError", "make_noise_source", "register_noise_source", "register_noise_family",
+    "available_noise_sources",
 ]
 
 
@@ -260,33 +264,48 @@ def _load_bit_file(path: Path) -> np.ndarray:
 
 # --------------------------------------------------------------------------- registry
 
-_REGISTRY: dict[str, Callable[..., NoiseSource]] = {
-    SoftwareNoise.name: SoftwareNoise,
-    IdealTrngNoise.name: IdealTrngNoise,
-    RecordedNoise.name: RecordedNoise,
-}
+_REGISTRY: dict[str, Callable[..., NoiseSource]] = {}
+_FAMILIES: dict[str, Callable[..., NoiseSource]] = {}
+_PRESETS_MODULE = "cosim.noise.presets"
+
+
+def _load_presets() -> None:
+    """Register the named presets (:mod:`cosim.noise.presets`) on first use; importing it registers them."""
+    importlib.import_module(_PRESETS_MODULE)
 
 
 def register_noise_source(name: str, factory: Callable[..., NoiseSource], *, replace: bool = False) -> None:
     """Add a source under ``name`` (e.g. ``"mtj"``); re-registering needs ``replace=True``."""
-    if name in _REGISTRY and not replace:
+    if (name in _REGISTRY or name.partition("-")[0] in _FAMILIES) and not replace:
         raise ValueError(f"noise source {name!r} is already registered")
     _REGISTRY[name] = factory
 
 
+def register_noise_family(prefix: str, factory: Callable[..., NoiseSource], *, replace: bool = False) -> None:
+    """Add sources named ``<prefix>-<parameter>`` (e.g. ``biased-0.3``): ``factory(parameter_text, **kwargs)``."""
+    if prefix in _FAMILIES and not replace:
+        raise ValueError(f"noise source family {prefix!r}-<...> is already registered")
+    _FAMILIES[prefix] = factory
+
+
 def available_noise_sources() -> list[str]:
-    return sorted(_REGISTRY)
+    """Registered names; a family is listed as ``<prefix>-<p>``."""
+    _load_presets()
+    return sorted([*_REGISTRY, *(f"{prefix}-<p>" for prefix in _FAMILIES)])
 
 
 def make_noise_source(name: str, **kwargs: Any) -> NoiseSource:
-    """Build a registered source by name, passing keyword arguments to its constructor.
+    """Build a registered source by name, passing keyword arguments to its factory.
 
-    E.g. ``make_noise_source("ideal-trng", transform="word:12", energy_per_bit_J=1e-13)``
-    or ``make_noise_source("recorded", path_or_bits="bits.npy", transform="sum:16")``.
-    Unknown names raise ``ValueError`` listing the registered ones.
+    E.g. ``make_noise_source("ideal-trng", transform="word:12", energy_per_bit_J=1e-13)``,
+    ``make_noise_source("recorded", path_or_bits="bits.npy", transform="sum:16")`` or
+    ``make_noise_source("biased-0.3", lut=lut)``. The names and their arguments are listed in
+    :mod:`cosim.noise.presets`. Unknown names raise ``ValueError`` listing the registered ones.
     """
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown noise source {name!r}; available: {', '.join(available_noise_sources())}") from None
-    return factory(**kwargs)
+    _load_presets()
+    if name in _REGISTRY:
+        return _REGISTRY[name](**kwargs)
+    prefix, sep, parameter = name.partition("-")
+    if sep and parameter and prefix in _FAMILIES:
+        return _FAMILIES[prefix](parameter, **kwargs)
+    raise ValueError(f"unknown noise source {name!r}; available: {', '.join(available_noise_sources())}")

@@ -1,7 +1,7 @@
 """Bits -> standard normal samples: the documented, selectable transforms of the noise model.
 
 Why: a diffusion model wants N(0, 1) noise but a TRNG gives bits. How the bits become
-Gaussian is part of the noise model (DESIGN.md, "The TRNG and the noise it makes"), so
+Gaussian is part of the noise model (docs/design.md, "cosim.noise"), so
 each transform states its cost in bits per sample and reports its own error against
 N(0, 1), computed exactly from its discrete output distribution.
 
@@ -36,6 +36,8 @@ import torch
 from scipy.special import ndtr, ndtri
 from scipy.stats import binom, kstest
 
+from cosim.noise.defaults import DEFAULT_TRANSFORM
+
 __all__ = [
     "TransformError", "BitsToNormal", "SumOfBits", "UniformWords", "xor_pairs", "von_neumann",
     "as_bit_tensor", "make_transform", "available_transforms", "empirical_error",
@@ -46,8 +48,6 @@ NORMAL_TAIL_MASS_3SIGMA = float(2.0 * ndtr(-3.0))
 """P(|X| > 3) for X ~ N(0, 1) = 2 Phi(-3) = 0.0026998."""
 
 WHITENINGS = ("none", "xor", "vn")
-DEFAULT_TRANSFORM = "word:12"
-"""Default for TRNG noise sources: KS distance 1.2e-4 and tails to |x| = 3.67 for 12 bits."""
 
 PRESETS = {
     "sum8": "sum:8", "sum16": "sum:16", "sum32": "sum:32", "sum64": "sum:64",

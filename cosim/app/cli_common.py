@@ -1,0 +1,46 @@
+"""Helpers shared by the ``vcma`` command groups: SPICE-style numbers, ``--param`` lists, common options."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def parse_params(items: list[str]) -> dict[str, float]:
+    params = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--param expects NAME=VALUE, got '{item}'")
+        try:
+            params[key.strip()] = float(si(value.strip()))
+        except ValueError:
+            raise ValueError(f"--param {key}: '{value}' is not a number") from None
+    return params
+
+
+_SUFFIX = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6, "g": 1e9}
+
+
+def si(text: str) -> float:
+    """A number with an optional SPICE suffix (``0.5n``, ``40k``)."""
+    low = text.lower()
+    for suffix in sorted(_SUFFIX, key=len, reverse=True):
+        if low.endswith(suffix) and low[: -len(suffix)]:
+            try:
+                return float(low[: -len(suffix)]) * _SUFFIX[suffix]
+            except ValueError:
+                break
+    return float(text)
+
+
+def common_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=1, help="ngspice random seed (default 1)")
+    p.add_argument("--corner", default="tt", help="process corner: tt, ff, ss (default tt)")
+    p.add_argument("--temp", type=float, default=27.0, help="temperature in C (default 27)")
+    p.add_argument("--backend", default="shared", choices=["shared", "subprocess"])
+    model_option(p)
+
+
+def model_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", choices=["va", "behavioural"], default=None,
+                   help="VCMA-MTJ model: va (compiled Verilog-A; the default where ngspice loads OSDI) or behavioural")

@@ -1,0 +1,78 @@
+"""``vcma demo`` (the main job) and ``vcma diffusion sensitivity`` (FID against TRNG non-idealities)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+def cmd_demo(args) -> None:
+    from cosim.app.demo import run_demo
+
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+    report = run_demo(args.out, args.images, args.cycles, args.trials, args.seed, n_seeds=args.seeds,
+                      steps=args.steps, sources=sources, lut_path=args.lut, ddpm_path=args.ddpm,
+                      classifier_path=args.classifier, threads=args.threads, progress=args.progress)
+    print((Path(args.out) / "report.md").read_text())
+    print(f"figures and report in {args.out} ({report['seconds']:.0f} s)")
+
+
+def _sweep_levels(items: list[str] | None) -> dict:
+    out = {}
+    for item in items or []:
+        name, sep, values = item.partition("=")
+        if not sep or name == "corner":
+            raise ValueError(f"--levels expects SWEEP=v1,v2,... for a numeric sweep, got '{item}'")
+        try:
+            out[name.strip()] = [float(v) for v in values.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"--levels {name}: '{values}' is not a list of numbers") from None
+    return out
+
+
+def cmd_diffusion_sensitivity(args) -> None:
+    from cosim.app.sensitivity import run_sensitivity
+
+    result = run_sensitivity(args.out, n_images=args.images, steps=args.steps, seed=args.seed,
+                             ref_seeds=args.ref_seeds, quick=args.quick, lut_dir=args.lut_dir,
+                             ddpm_path=args.ddpm, classifier_path=args.classifier, threads=args.threads,
+                             progress=not args.no_progress, sweeps=args.sweeps, levels=_sweep_levels(args.levels))
+    print(result["summary"])
+    print(f"plot, table and JSON in {args.out} ({result['seconds']:.0f} s)")
+
+
+def add_parser(sub) -> None:
+    """The ``demo`` and ``diffusion`` commands."""
+    demo = sub.add_parser("demo", help="the main job: switching, TRNG cell, digits with its noise, report")
+    demo.add_argument("--out", type=Path, default=Path("out/demo"))
+    demo.add_argument("--images", type=int, default=256, help="images per noise source and seed")
+    demo.add_argument("--seeds", type=int, default=3, help="sampling seeds per source (FID t-interval)")
+    demo.add_argument("--steps", type=int, default=50, help="DDIM steps (eta = 1)")
+    demo.add_argument("--sources", default="software,ideal-trng,mtj,mtj-raw,biased-0.3",
+                      help="comma-separated noise sources")
+    demo.add_argument("--lut", type=Path, help="trng LUT for the mtj sources (default: shipped TT 27 C)")
+    demo.add_argument("--ddpm", type=Path, help="DDPM checkpoint (default: shipped)")
+    demo.add_argument("--classifier", type=Path, help="classifier checkpoint for FID features (default: shipped)")
+    demo.add_argument("--cycles", type=int, default=16, help="TRNG cell cycles simulated in SPICE")
+    demo.add_argument("--trials", type=int, default=32, help="SPICE switching trials per pulse width")
+    demo.add_argument("--seed", type=int, default=1, help="first sampling seed; also the SPICE and chip seed")
+    demo.add_argument("--threads", type=int, default=2, help="torch threads")
+    demo.add_argument("--progress", action="store_true", help="progress bars while sampling")
+    demo.set_defaults(func=cmd_demo)
+
+    diff = sub.add_parser("diffusion", help="diffusion-model studies").add_subparsers(dest="diffusion_command",
+                                                                                     required=True)
+    sens = diff.add_parser("sensitivity", help="FID against TRNG non-idealities (bias, correlation, sense errors, "
+                                               "variation, corner, temperature)")
+    sens.add_argument("--out", type=Path, default=Path("out/sensitivity"))
+    sens.add_argument("--images", type=int, default=128, help="images per level")
+    sens.add_argument("--steps", type=int, default=50, help="DDIM steps (eta = 1)")
+    sens.add_argument("--seed", type=int, default=1, help="sampling seed of every level; also the chip seed")
+    sens.add_argument("--ref-seeds", type=int, default=3, help="seeds of the software/ideal-trng reference bands")
+    sens.add_argument("--quick", action="store_true", help="two levels per sweep and TT 27 C only (for tests)")
+    sens.add_argument("--sweeps", nargs="+", help="only these sweeps: bias correlation sense_error variation corner")
+    sens.add_argument("--levels", action="append", metavar="SWEEP=V1,V2,...", help="replace a numeric sweep's levels")
+    sens.add_argument("--lut-dir", type=Path, help="folder of trng_<corner>_<T>C.lut.npz (default: shipped)")
+    sens.add_argument("--ddpm", type=Path, help="DDPM checkpoint (default: shipped)")
+    sens.add_argument("--classifier", type=Path, help="classifier checkpoint (default: shipped)")
+    sens.add_argument("--threads", type=int, default=2, help="torch threads")
+    sens.add_argument("--no-progress", action="store_true")
+    sens.set_defaults(func=cmd_diffusion_sensitivity)

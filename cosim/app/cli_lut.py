@@ -1,0 +1,146 @@
+"""``vcma lut``: build, cell, show and validate lookup tables."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from cosim.app.cli_common import model_option
+
+def cmd_lut_build(args) -> None:
+    from cosim.luts.build_trng import build_trng_lut, check_kind
+
+    check_kind(args.kind)
+    start = time.perf_counter()
+    if args.kind == "trng":
+        lut = build_trng_lut(args.corner, args.temp, args.trials or 128, args.jobs, args.scheduler, args.cache,
+                             check_runs=args.check_runs, model=args.model)
+    else:
+        from cosim.luts.build_crossbar import build_crossbar_lut
+
+        lut = build_crossbar_lut(args.kind, args.corner, args.temp, args.trials, args.jobs, args.scheduler,
+                                 args.cache, args.rows, args.cols, model=args.model)
+    print(f"wrote {lut.save(args.out)} ({time.perf_counter() - start:.1f} s)")
+
+
+def cmd_lut_cell(args) -> None:
+    import datetime
+
+    from cosim.luts.lut import Lut
+    from cosim.luts.build_trng import add_cell_parts
+
+    start = time.perf_counter()
+    lut = add_cell_parts(Lut.load(args.file, kind="trng"), check_runs=args.check_runs, n_jobs=args.jobs,
+                         scheduler=args.scheduler, cache_dir=args.cache)
+    lut.provenance["cell_command"] = " ".join(sys.argv)
+    lut.provenance["cell_date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    print(f"wrote {lut.save(args.out or args.file)} ({time.perf_counter() - start:.1f} s)")
+
+
+def cmd_lut_show(args) -> None:
+    from cosim.luts.lut import Lut
+    from cosim.app.plots import plot_lut
+
+    lut = Lut.load(args.file)
+    print(f"kind: {lut.kind}")
+    for name, (unit, values) in lut.axes.items():
+        print(f"axis {name} [{unit}]: {len(values)} points, {values[0]:g} .. {values[-1]:g}")
+    for name, (unit, axes, arr) in lut.variables.items():
+        print(f"variable {name} [{unit}] over {list(axes)}: {arr.min():.4g} .. {arr.max():.4g}")
+    for key in ("corner", "temp_C", "trials_per_point", "dt_thermal_s", "model_sha256", "date", "command"):
+        print(f"{key}: {lut.provenance.get(key)}")
+    print(f"versions: {lut.provenance.get('versions')}")
+    for key in ("array", "scheme", "v_drive_V", "selected_positions", "energy_per_read_J", "energy_per_bit_J",
+                "latency_max_s", "sense_error_pooled", "pooled", "build_s", "cell_date", "cell_command"):
+        if key in lut.provenance:
+            print(f"{key}: {lut.provenance[key]}")
+    check = lut.provenance.get("cell_check")
+    if check:
+        lo, hi = check["p_cell_ci99"]
+        corr = check["serial_correlation"]
+        print(f"TRNG-cell check at v_write {check['v_write_V']:.4f} V (LUT predicts P(1) = 0.5): cell P(1) = "
+              f"{check['p_cell']:.3f} [{lo:.3f}, {hi:.3f}] (99 %, {check['bits']} bits); lag-1 correlation "
+              f"{corr['lag1']:+.3f} [{corr['ci95'][0]:+.3f}, {corr['ci95'][1]:+.3f}] (95 %)")
+    if args.plot:
+        print(f"plot: {plot_lut(lut, args.plot)}")
+
+
+def _verdict(rows: list[dict], need: float, what: str) -> None:
+    """Print the pass count and PASS/FAIL (at least ``need`` of the rows inside); exit 1 on FAIL."""
+    inside = sum(r["inside"] for r in rows)
+    passed = inside >= need * len(rows)
+    print(f"{inside}/{len(rows)} {what}: {'PASS' if passed else 'FAIL'}")
+    if not passed:
+        raise SystemExit(1)
+
+
+def _validate_crossbar_lut(lut, args) -> None:
+    from cosim.luts.build_crossbar import validate_read_lut, validate_write_lut
+
+    if lut.kind == "read":
+        rows = validate_read_lut(lut, args.points, args.trials or 4, args.seed, args.jobs)
+    else:
+        rows = validate_write_lut(lut, args.points, args.trials or 64, args.seed, args.jobs)
+    print(f"{'check':>30} {'position':>9} {'LUT':>11} {'SPICE':>11}  {'bound':<34} inside")
+    for r in rows:
+        print(f"{r['check']:>30} {r['position']:>9} {r['lut']:11.4g} {r['spice']:11.4g}  {r['bound']:<34} "
+              f"{'yes' if r['inside'] else 'NO'}")
+    _verdict(rows, 1.0, "checks inside their tolerance / 99 % interval of fresh SPICE")
+
+
+def cmd_lut_validate(args) -> None:
+    from cosim.luts.lut import Lut
+    from cosim.luts.build_trng import validate_trng_lut
+
+    lut = Lut.load(args.file)
+    if lut.kind in ("read", "write"):
+        return _validate_crossbar_lut(lut, args)
+    rows = validate_trng_lut(lut, args.points, args.trials or 128, args.seed, args.jobs)
+    print(f"{'v_write (V)':>11} {'t_pulse (ns)':>12} {'P LUT':>7} {'P SPICE':>8} {'99% CI':>17}  inside")
+    for r in rows:
+        print(f"{r['v_write_V']:11.4f} {r['t_pulse_s'] * 1e9:12.3f} {r['p_lut']:7.3f} {r['p_spice']:8.3f} "
+              f"[{r['ci_low']:.3f}, {r['ci_high']:.3f}]  {'yes' if r['inside'] else 'NO'}")
+    _verdict(rows, 0.95, "points inside the 99 % binomial interval of fresh SPICE trials")
+
+
+def add_parser(sub) -> None:
+    """The ``lut`` command group."""
+    lut = sub.add_parser("lut", help="lookup tables from SPICE").add_subparsers(dest="lut_command", required=True)
+    build = lut.add_parser("build", help="sweep SPICE and write a LUT file")
+    build.add_argument("--kind", default="trng", help="trng, read or write (crossbar array per position)")
+    build.add_argument("--corner", default="tt")
+    build.add_argument("--temp", type=float, default=27.0, help="temperature in C")
+    build.add_argument("--trials", type=int, help="trng: SPICE trials per grid point (default 128); read: Monte "
+                       "Carlo arrays (default 4); write: switching/disturb trials per position (default 32)")
+    build.add_argument("--rows", type=int, default=16, help="read/write: simulated array rows (default 16)")
+    build.add_argument("--cols", type=int, default=16, help="read/write: simulated array columns (default 16)")
+    build.add_argument("--jobs", type=int, default=2, help="local worker processes")
+    build.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT (workers with --nthreads 1)")
+    build.add_argument("--cache", type=Path, default=Path(".vcma_cache"), help="per-point cache; reruns resume")
+    build.add_argument("--check-runs", type=int, default=4,
+                       help="trng: 16-cycle TRNG-cell runs for the P(1) and serial-correlation check (0: none)")
+    build.add_argument("--out", type=Path, required=True)
+    model_option(build)
+    build.set_defaults(func=cmd_lut_build)
+    cell = lut.add_parser("cell", help="rerun the TRNG-cell parts of a trng LUT (energy, driver share, cell "
+                          "check) after a change to trng_cell.cir; the switching table is kept")
+    cell.add_argument("file", type=Path)
+    cell.add_argument("--check-runs", type=int, default=4, help="16-cycle TRNG-cell runs for the check (0: none)")
+    cell.add_argument("--jobs", type=int, default=2, help="local worker processes")
+    cell.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT")
+    cell.add_argument("--cache", type=Path, default=Path(".vcma_cache"), help="per-point cache; reruns resume")
+    cell.add_argument("--out", type=Path, help="output file (default: update FILE in place, atomically)")
+    cell.set_defaults(func=cmd_lut_cell)
+    show = lut.add_parser("show", help="axes, provenance and plots of a LUT")
+    show.add_argument("file", type=Path)
+    show.add_argument("--plot", type=Path)
+    show.set_defaults(func=cmd_lut_show)
+    val = lut.add_parser("validate", help="compare a LUT with fresh SPICE runs off its grid")
+    val.add_argument("file", type=Path)
+    val.add_argument("--points", type=int, default=8)
+    val.add_argument("--trials", type=int, help="trng: fresh trials per point (default 128); read: fresh Monte "
+                     "Carlo arrays (default 4); write: fresh trials per position (default 64)")
+    val.add_argument("--seed", type=int, default=12345)
+    val.add_argument("--jobs", type=int, default=2)
+    val.set_defaults(func=cmd_lut_validate)
