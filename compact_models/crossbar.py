@@ -86,7 +86,7 @@ def check_sense_amp(sa: str) -> str:
 
 
 def check_size(rows: int, cols: int) -> tuple[int, int]:
-    for name, n in (("rows", rows), ("cols", cols)):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise CardError(f"{name} must be an integer >= 1, got {n!r}")
-    return rows, cols
+    """Rows and columns each 1 .. 64, what the crossbar templates support (``compact_models.limits``)."""
+    from .limits import check_array_size
+
+    return check_array_size(rows, cols)

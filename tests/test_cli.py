@@ -58,7 +58,7 @@ def test_spice_run_prints_measures():
     (["spice", "run", str(NETLIST_DIR / "mtj_iv.cir"), "--param", "bogus=1"], "unknown parameter(s) ['bogus']"),
     (["spice", "run", str(NETLIST_DIR / "mtj_iv.cir"), "--param", "alpha=0"], "'alpha' = 0 is out of its physical range"),
     (["spice", "run", str(NETLIST_DIR / "mtj_iv.cir"), "--param", "alpha"], "--param expects NAME=VALUE"),
-    (["spice", "trng", "--cycles", "0"], "n_cycles must be a positive integer"),
+    (["spice", "trng", "--cycles", "0"], "--cycles must be an integer in 1 .. 10000, got 0"),
     (["spice", "run", str(NETLIST_DIR / "trng_cell.cir"), "--corner", "fs"], "unknown device corner 'fs'"),
 ])
 def test_bad_input_gives_one_clear_line(args, message):

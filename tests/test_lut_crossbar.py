@@ -8,7 +8,8 @@ import pytest
 from scipy import special
 
 from cosim.luts.lut import Lut, LutError, shipped_lut_path
-from cosim.luts.build_crossbar import (build_write_lut, fit_error_map, pooled_interval, validate_write_lut)
+from cosim.luts.build_crossbar import fit_error_map, pooled_interval
+from cosim.luts.build_write import build_write_lut, validate_write_lut
 from cosim.circuit.stats import Proportion
 
 SHIPPED = [("tt", 27.0), ("ss", 27.0), ("ff", 27.0), ("tt", 85.0)]

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cosim.luts.build_crossbar import build_read_lut, build_write_lut
+from cosim.luts.build_crossbar import build_read_lut
+from cosim.luts.build_write import build_write_lut
 from cosim.luts.build_trng import build_trng_lut
 from cosim.luts.lut import Lut
 

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from compact_models.card import SPICE_SCALE
 from compact_models import CardError
 from compact_models.crossbar import CrossbarCard
 from compact_models.render import NETLIST_DIR, TRNG_CELL_CARD_FILE, render_trng_cell_card, trng_cell_card_texts
@@ -15,6 +16,12 @@ from cosim.circuit.render_trng import TRNG_FILE, TRNG_T_PULSE_S, render_trng_cel
 NETLIST_PARAMS = ("v_write", "t_pulse", "v_reset", "t_reset", "t_rise", "t_slot", "t_rest", "t_settle", "v_read",
                   "r_load", "r_drv", "w_access", "w_sa")
 """The .param names the cell always had: scripts and ``--param`` overrides use them."""
+
+
+def spice_float(text: str) -> float:
+    """A rendered card value ("0.5n", "60k", "0.85") as a number."""
+    m = re.fullmatch(r"([-+0-9.eE]+)(meg|[fpnumk])?", text.strip())
+    return float(m.group(1)) * (SPICE_SCALE[m.group(2)] if m.group(2) else 1.0)
 
 
 def _assigned(text: str) -> dict[str, str]:
@@ -76,7 +83,7 @@ def test_template_holds_no_card_value_and_the_include_holds_all():
     assert f".include {TRNG_CELL_CARD_FILE}" in cell
     assert not set(_assigned(cell)) & set(TRNG_CELL.spice_params())
     card = _assigned(render_trng_cell_card())
-    assert {k: float(v) for k, v in card.items()} == pytest.approx(TRNG_CELL.spice_params())
+    assert {k: spice_float(v) for k, v in card.items()} == pytest.approx(TRNG_CELL.spice_params())
 
 
 def test_changing_a_field_changes_the_rendered_card_and_nothing_else_is_needed():
@@ -84,7 +91,7 @@ def test_changing_a_field_changes_the_rendered_card_and_nothing_else_is_needed()
     text = render_trng_cell_card(changed)
     assert text != render_trng_cell_card()
     params = _assigned(text)
-    assert float(params["v_write"]) == 0.9 and float(params["t_rest"]) == 2e-9
+    assert spice_float(params["v_write"]) == 0.9 and spice_float(params["t_rest"]) == 2e-9
     assert "8 ns cycle" in text.splitlines()[0]
 
 
@@ -96,6 +103,6 @@ def test_committed_card_include_equals_rendered():
 def test_deck_inlines_the_card_and_overrides_its_params_by_name():
     deck = build_deck(NETLIST_DIR / TRNG_FILE, params={"v_write": 0.9, "t_pulse": 0.4e-9}, model="behavioural")
     params = _assigned(deck)
-    assert float(params["v_write"]) == 0.9 and float(params["t_pulse"]) == 0.4e-9
-    assert float(params["v_reset"]) == TRNG_CELL.v_reset_V
+    assert spice_float(params["v_write"]) == 0.9 and spice_float(params["t_pulse"]) == 0.4e-9
+    assert spice_float(params["v_reset"]) == TRNG_CELL.v_reset_V
     assert len(re.findall(r"^\.param v_write=", deck, re.M)) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 
 def parse_params(items: list[str]) -> dict[str, float]:
@@ -15,6 +16,10 @@ def parse_params(items: list[str]) -> dict[str, float]:
             params[key.strip()] = float(si(value.strip()))
         except ValueError:
             raise ValueError(f"--param {key}: '{value}' is not a number") from None
+        if not key.strip():
+            raise ValueError(f"--param expects NAME=VALUE, got '{item}' (no name)")
+        if not math.isfinite(params[key.strip()]):
+            raise ValueError(f"--param {key}: '{value}' is not a finite number")
     return params
 
 
@@ -39,6 +44,15 @@ def common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temp", type=float, default=27.0, help="temperature in C (default 27)")
     p.add_argument("--backend", default="shared", choices=["shared", "subprocess"])
     model_option(p)
+
+
+def check_common(args) -> None:
+    """The options of :func:`common_options`: seed 1 .. 2^31-1, a known corner, -55 .. 150 C."""
+    from cosim.app import checks
+
+    checks.seed("--seed", args.seed)
+    checks.corner("--corner", args.corner)
+    checks.temperature("--temp", args.temp)
 
 
 def model_option(p: argparse.ArgumentParser) -> None:

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+
+from cosim.app import checks
 
 def cmd_demo(args) -> None:
     from cosim.app.demo import run_demo
 
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+    checks.seed("--seed", args.seed)
+    checks.jobs("--threads", args.threads)
+    for flag, path in (("--lut", args.lut), ("--ddpm", args.ddpm), ("--classifier", args.classifier)):
+        checks.existing_input(flag, path)
+    checks.output_dir("--out", args.out)
     report = run_demo(args.out, args.images, args.cycles, args.trials, args.seed, n_seeds=args.seeds,
                       steps=args.steps, sources=sources, lut_path=args.lut, ddpm_path=args.ddpm,
                       classifier_path=args.classifier, threads=args.threads, progress=args.progress)
     print((Path(args.out) / "report.md").read_text())
     print(f"figures and report in {args.out} ({report['seconds']:.0f} s)")
+
+
+LEVEL_RANGES = {"bias": (0.0, 1.0, True, True), "correlation": (-1.0, 1.0, True, True),
+                "sense_error": (0.0, 0.5, False, False), "variation": (0.0, 10.0, False, False)}
+"""Allowed ``--levels`` per numeric sweep: (low, high, low open, high open)."""
 
 
 def _sweep_levels(items: list[str] | None) -> dict:
@@ -25,12 +38,23 @@ def _sweep_levels(items: list[str] | None) -> dict:
             out[name.strip()] = [float(v) for v in values.split(",") if v.strip()]
         except ValueError:
             raise ValueError(f"--levels {name}: '{values}' is not a list of numbers") from None
+        if not out[name.strip()] or not all(math.isfinite(v) for v in out[name.strip()]):
+            raise ValueError(f"--levels {name}: '{values}' is not a list of finite numbers")
+        lo, hi, lo_open, hi_open = LEVEL_RANGES.get(name.strip(), (-math.inf, math.inf, False, False))
+        for v in out[name.strip()]:
+            checks.fraction(f"--levels {name.strip()}", v, lo, hi, lo_open, hi_open)
     return out
 
 
 def cmd_diffusion_sensitivity(args) -> None:
     from cosim.app.sensitivity import run_sensitivity
 
+    checks.seed("--seed", args.seed)
+    checks.jobs("--threads", args.threads)
+    checks.input_dir("--lut-dir", args.lut_dir)
+    for flag, path in (("--ddpm", args.ddpm), ("--classifier", args.classifier)):
+        checks.existing_input(flag, path)
+    checks.output_dir("--out", args.out)
     result = run_sensitivity(args.out, n_images=args.images, steps=args.steps, seed=args.seed,
                              ref_seeds=args.ref_seeds, quick=args.quick, lut_dir=args.lut_dir,
                              ddpm_path=args.ddpm, classifier_path=args.classifier, threads=args.threads,

@@ -6,15 +6,32 @@ import sys
 import time
 from pathlib import Path
 
+from cosim.app import checks
 from cosim.app.cli_common import model_option
+
+MAX_LUT_TRIALS = 100_000
+"""Most SPICE trials per point (or Monte Carlo arrays) ``vcma lut build/validate`` accept."""
+MAX_CHECK_RUNS = 1_000
+"""Most 16-cycle TRNG-cell check runs."""
+MAX_VALIDATE_POINTS = 1_000
+"""Most off-grid points ``vcma lut validate`` checks."""
 
 def cmd_lut_build(args) -> None:
     from cosim.luts.build_trng import build_trng_lut, check_kind
 
     check_kind(args.kind)
+    checks.corner("--corner", args.corner)
+    checks.temperature("--temp", args.temp)
+    if args.trials is not None:
+        checks.count("--trials", args.trials, 1, MAX_LUT_TRIALS)
+    checks.array_size(args.rows, args.cols)
+    checks.jobs("--jobs", args.jobs)
+    checks.count("--check-runs", args.check_runs, 0, MAX_CHECK_RUNS)
+    checks.output_dir("--cache", args.cache)
+    checks.output_file("--out", args.out)
     start = time.perf_counter()
     if args.kind == "trng":
-        lut = build_trng_lut(args.corner, args.temp, args.trials or 128, args.jobs, args.scheduler, args.cache,
+        lut = build_trng_lut(args.corner, args.temp, 128 if args.trials is None else args.trials, args.jobs, args.scheduler, args.cache,
                              check_runs=args.check_runs, model=args.model)
     else:
         from cosim.luts.build_crossbar import build_crossbar_lut
@@ -30,6 +47,11 @@ def cmd_lut_cell(args) -> None:
     from cosim.luts.lut import Lut
     from cosim.luts.build_trng import add_cell_parts
 
+    checks.existing_input("", args.file)
+    checks.count("--check-runs", args.check_runs, 0, MAX_CHECK_RUNS)
+    checks.jobs("--jobs", args.jobs)
+    checks.output_dir("--cache", args.cache)
+    checks.output_file("--out", args.out or args.file)
     start = time.perf_counter()
     lut = add_cell_parts(Lut.load(args.file, kind="trng"), check_runs=args.check_runs, n_jobs=args.jobs,
                          scheduler=args.scheduler, cache_dir=args.cache)
@@ -42,6 +64,8 @@ def cmd_lut_show(args) -> None:
     from cosim.luts.lut import Lut
     from cosim.app.plots import plot_lut
 
+    checks.existing_input("", args.file)
+    checks.output_file("--plot", args.plot)
     lut = Lut.load(args.file)
     print(f"kind: {lut.kind}")
     for name, (unit, values) in lut.axes.items():
@@ -76,12 +100,13 @@ def _verdict(rows: list[dict], need: float, what: str) -> None:
 
 
 def _validate_crossbar_lut(lut, args) -> None:
-    from cosim.luts.build_crossbar import validate_read_lut, validate_write_lut
+    from cosim.luts.build_crossbar import validate_read_lut
+    from cosim.luts.build_write import validate_write_lut
 
     if lut.kind == "read":
-        rows = validate_read_lut(lut, args.points, args.trials or 4, args.seed, args.jobs)
+        rows = validate_read_lut(lut, args.points, 4 if args.trials is None else args.trials, args.seed, args.jobs)
     else:
-        rows = validate_write_lut(lut, args.points, args.trials or 64, args.seed, args.jobs)
+        rows = validate_write_lut(lut, args.points, 64 if args.trials is None else args.trials, args.seed, args.jobs)
     print(f"{'check':>30} {'position':>9} {'LUT':>11} {'SPICE':>11}  {'bound':<34} inside")
     for r in rows:
         print(f"{r['check']:>30} {r['position']:>9} {r['lut']:11.4g} {r['spice']:11.4g}  {r['bound']:<34} "
@@ -93,10 +118,16 @@ def cmd_lut_validate(args) -> None:
     from cosim.luts.lut import Lut
     from cosim.luts.build_trng import validate_trng_lut
 
+    checks.existing_input("", args.file)
+    checks.count("--points", args.points, 1, MAX_VALIDATE_POINTS)
+    if args.trials is not None:
+        checks.count("--trials", args.trials, 1, MAX_LUT_TRIALS)
+    checks.seed("--seed", args.seed)
+    checks.jobs("--jobs", args.jobs)
     lut = Lut.load(args.file)
     if lut.kind in ("read", "write"):
         return _validate_crossbar_lut(lut, args)
-    rows = validate_trng_lut(lut, args.points, args.trials or 128, args.seed, args.jobs)
+    rows = validate_trng_lut(lut, args.points, 128 if args.trials is None else args.trials, args.seed, args.jobs)
     print(f"{'v_write (V)':>11} {'t_pulse (ns)':>12} {'P LUT':>7} {'P SPICE':>8} {'99% CI':>17}  inside")
     for r in rows:
         print(f"{r['v_write_V']:11.4f} {r['t_pulse_s'] * 1e9:12.3f} {r['p_lut']:7.3f} {r['p_spice']:8.3f} "

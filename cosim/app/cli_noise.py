@@ -6,7 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.app.cli_common import si
+from cosim.app import checks
+
+MAX_CYCLES = 10_000_000
+"""Most emulated cycles (the total bits are also capped, ``checks.MAX_EMULATED_BITS``)."""
+MAX_VARIATION = 10.0
+"""Largest ``--variation`` (multiples of the corner's device spreads)."""
 
 def cmd_emulate(args) -> None:
     import torch
@@ -15,6 +20,12 @@ def cmd_emulate(args) -> None:
     from cosim.noise.sources import make_noise_source
     from cosim.luts.lut import Lut, LutError, shipped_lut_path
     from cosim.app.plots import plot_emulation
+    from cosim.noise.transforms import make_transform
+
+    _check_emulate(args)
+    if args.plot:
+        make_transform(args.transform)
+    out = checks.npy_target("--out", args.out)
 
     def array_lut(kind: str, path: Path | None):
         if args.no_array_luts:
@@ -27,8 +38,7 @@ def cmd_emulate(args) -> None:
             return None
 
     lut = Lut.load(args.lut or shipped_lut_path("trng", args.corner, args.temp), kind="trng")
-    emu = TrngArrayEmulator(lut, args.rows, args.cols, si(args.v_write) if args.v_write else None,
-                            si(args.t_pulse), args.chip_seed, args.variation, args.calibration,
+    emu = TrngArrayEmulator(lut, args.rows, args.cols, args.v_write_V, args.t_pulse_s, args.chip_seed, args.variation, args.calibration,
                             write_lut=array_lut("write", args.write_lut), read_lut=array_lut("read", args.read_lut),
                             correlation=args.correlation)
     bits = emu.cycles(args.cycles, torch.Generator().manual_seed(args.seed))
@@ -42,19 +52,76 @@ def cmd_emulate(args) -> None:
     print(f"sense error rate {emu.sense_error_rate.mean():.2e}; lag-1 correlation {emu.correlation:g}; "
           f"energy/bit {emu.energy_per_bit_J * 1e15:.2f} fJ; cycle {emu.time_per_cycle_s * 1e9:.2f} ns; "
           f"{bits.numel()} bits")
-    if args.out:
-        np.save(args.out, bits.numpy())
-        print(f"bits: {args.out}")
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(out, bits.numpy())
+        print(f"bits: {out}")
     if args.plot:
         source = make_noise_source("mtj", emulator=emu, transform=args.transform)
         gauss = source.randn((20000,), generator=torch.Generator().manual_seed(args.seed))
         print(f"plot: {plot_emulation(bits.numpy(), p, gauss.numpy(), args.plot)}")
 
 
+def _check_emulate(args) -> None:
+    """Every ``vcma emulate`` value, before a LUT is read or a bit drawn; sets ``v_write_V``/``t_pulse_s``."""
+    for flag, path in (("--lut", args.lut), ("--write-lut", args.write_lut), ("--read-lut", args.read_lut)):
+        checks.existing_input(flag, path)
+    checks.corner("--corner", args.corner)
+    checks.temperature("--temp", args.temp)
+    checks.count("--rows", args.rows, 1, checks.MAX_EMULATED_SIDE)
+    checks.count("--cols", args.cols, 1, checks.MAX_EMULATED_SIDE)
+    checks.count("--cycles", args.cycles, 1, MAX_CYCLES)
+    if args.cycles * args.rows * args.cols > checks.MAX_EMULATED_BITS:
+        raise checks.InputError(f"--cycles x --rows x --cols = {args.cycles * args.rows * args.cols} bits is more "
+                                f"than one run emulates ({checks.MAX_EMULATED_BITS}); split it into several runs")
+    args.v_write_V = None if args.v_write is None else checks.voltage(
+        "--v-write", checks.number("--v-write", args.v_write), positive=True)
+    args.t_pulse_s = checks.number("--t-pulse", args.t_pulse)
+    checks.trng_timing("--t-pulse", args.t_pulse_s)
+    checks.seed("--seed", args.seed, minimum=0)
+    checks.seed("--chip-seed", args.chip_seed, minimum=0)
+    checks.fraction("--variation", args.variation, 0.0, MAX_VARIATION)
+    if args.correlation is not None:
+        checks.fraction("--correlation", args.correlation, -1.0, 1.0, lo_open=True, hi_open=True)
+    checks.output_file("--plot", args.plot)
+    checks.distinct_outputs(checks.npy_target("--out", args.out), args.plot)
+
+
+def load_bits(path: Path) -> np.ndarray:
+    """0/1 bits from a .npy array (recognised by its header, whatever the name) or a text file of
+    0 and 1 (whitespace and commas ignored); errors name the file."""
+    checks.input_file("", path)
+    with open(path, "rb") as f:
+        is_npy = f.read(6) == b"\x93NUMPY"
+    if path.suffix.lower() == ".npy" and not is_npy:
+        raise checks.InputError(f"{path}: not a .npy file (no NumPy header)")
+    if is_npy:
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            reason = "it holds Python objects" if "allow_pickle" in str(exc) else str(exc).split("\n")[0]
+            raise checks.InputError(f"{path}: not a numeric .npy array of bits ({reason})") from None
+        arr = np.asarray(arr).reshape(-1)
+        if arr.dtype.kind not in "biuf" or not np.isin(arr, (0, 1)).all():
+            raise checks.InputError(f"{path}: a bit file holds only 0 and 1 (dtype {arr.dtype}, "
+                                    f"{arr.size} values)")
+        return arr.astype(np.uint8)
+    text = path.read_bytes().decode("ascii", errors="replace")
+    compact = "".join(text.replace(",", " ").split())
+    bad = compact.strip("01")
+    if bad:
+        pos = compact.index(bad[0])
+        raise checks.InputError(f"{path}: a text bit file holds only 0 and 1 (with whitespace or commas); "
+                                f"found {bad[0]!r} at bit {pos}")
+    if not compact:
+        raise checks.InputError(f"{path}: no bits in the file")
+    return np.frombuffer(compact.encode("ascii"), dtype=np.uint8) - np.uint8(ord("0"))
+
+
 def cmd_trng_report(args) -> None:
     from cosim.noise.nist import bias_and_serial_correlation, run_all
 
-    bits = np.load(args.bits).reshape(-1) if str(args.bits).endswith(".npy") else np.loadtxt(args.bits).reshape(-1)
+    bits = load_bits(args.bits)
     b = bias_and_serial_correlation(bits)
     print(f"{b.n_bits} bits; fraction of ones {b.ones_fraction:.5f} (99 % CI {b.ones_ci99[0]:.5f}..{b.ones_ci99[1]:.5f}); "
           f"lag-1 correlation {b.serial_corr_lag1:+.5f} (99 % bound {b.serial_corr_bound99:.5f})")

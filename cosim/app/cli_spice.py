@@ -8,13 +8,25 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.app.cli_common import common_options, parse_params, si
+from cosim.app import checks
+from cosim.app.cli_common import check_common, common_options, parse_params
+
+MAX_TRNG_CYCLES = 10_000
+"""Most TRNG-cell cycles one ``vcma spice trng`` simulates (100 us of circuit time)."""
+MAX_TRIALS = 100_000
+"""Most stochastic SPICE trials per point a ``vcma spice`` command accepts."""
+
 
 def cmd_spice_run(args) -> None:
     from cosim.app.plots import plot_vectors
     from cosim.circuit.spice import run_netlist
 
-    result = run_netlist(args.netlist, parse_params(args.param), seed=args.seed, corner=args.corner,
+    check_common(args)
+    checks.existing_input("", args.netlist)
+    checks.existing_input("--model-lib", args.model_lib)
+    checks.output_file("--plot", args.plot)
+    params = parse_params(args.param)
+    result = run_netlist(args.netlist, params, seed=args.seed, corner=args.corner,
                          temp_C=args.temp, backend=args.backend, model_lib=args.model_lib,
                          model_corner=args.model_corner, model=args.model)
     for name, value in sorted(result.measures.items()):
@@ -22,7 +34,10 @@ def cmd_spice_run(args) -> None:
     for name in result.failed_measures:
         print(f"{name:24s} failed")
     if args.plot:
-        names = args.vectors or [n for n in result.vectors if n.startswith("v(")][:4]
+        from cosim.app.plots import scale_vector
+
+        x = (scale_vector(result) or ("time",))[0]
+        names = args.vectors or [n for n in result.vectors if n.startswith("v(") and n != x][:4]
         print(f"plot: {plot_vectors(result, names, args.plot)}")
 
 
@@ -30,17 +45,32 @@ def cmd_spice_trng(args) -> None:
     from cosim.app.plots import plot_trng
     from cosim.circuit.trng import run_trng
 
+    from cosim.circuit.trng import check_cell_params
+
+    check_common(args)
+    checks.count("--cycles", args.cycles, 1, MAX_TRNG_CYCLES)
+    v_write = None if args.v_write is None else checks.voltage("--v-write", checks.number("--v-write", args.v_write),
+                                                               positive=True)
+    t_pulse = None if args.t_pulse is None else checks.number("--t-pulse", args.t_pulse)
+    if t_pulse is not None:
+        checks.trng_timing("--t-pulse", t_pulse)
+    params = parse_params(args.param)
+    check_cell_params({**params, **({} if v_write is None else {"v_write": v_write}),
+                       **({} if t_pulse is None else {"t_pulse": t_pulse})})
+    bits_out = checks.npy_target("--bits-out", args.bits_out)
+    checks.output_file("--plot", args.plot)
+    checks.distinct_outputs(bits_out, args.plot)
     start = time.perf_counter()
-    run = run_trng(args.cycles, si(args.v_write) if args.v_write else None,
-                   si(args.t_pulse) if args.t_pulse else None, seed=args.seed, corner=args.corner,
-                   temp_C=args.temp, params=parse_params(args.param), backend=args.backend, model=args.model)
+    run = run_trng(args.cycles, v_write, t_pulse, seed=args.seed, corner=args.corner,
+                   temp_C=args.temp, params=params, backend=args.backend, model=args.model)
     print("bits:", "".join(map(str, run.bits)))
     print(f"P(1): {run.p_one}")
     print(f"energy/bit: {run.energy_per_bit_J * 1e15:.2f} fJ   cycle time: {run.cycle_time_s * 1e9:.2f} ns")
     print(f"simulated in {time.perf_counter() - start:.1f} s")
-    if args.bits_out:
-        np.save(args.bits_out, run.bits)
-        print(f"bits: {args.bits_out}")
+    if bits_out:
+        bits_out.parent.mkdir(parents=True, exist_ok=True)
+        np.save(bits_out, run.bits)
+        print(f"bits: {bits_out}")
     if args.plot:
         print(f"plot: {plot_trng(run.result, run.bits, run.cycle_time_s, args.plot)}")
 
@@ -51,10 +81,15 @@ def cmd_spice_switching(args) -> None:
     from cosim.app.plots import plot_switching_curve
     from cosim.circuit.switching import switching_probability
 
-    widths = [si(w) for w in args.t_pulse]
+    check_common(args)
+    v_write = checks.voltage("--v-write", checks.number("--v-write", args.v_write))
+    widths = [checks.pulse_width("--t-pulse", checks.number("--t-pulse", w)) for w in args.t_pulse]
+    checks.count("--trials", args.trials, 1, MAX_TRIALS)
+    checks.jobs("--jobs", args.jobs)
+    checks.output_file("--plot", args.plot)
     probs = []
     for w in widths:
-        q = switching_probability(si(args.v_write), w, args.trials, seed=args.seed, corner=args.corner,
+        q = switching_probability(v_write, w, args.trials, seed=args.seed, corner=args.corner,
                                   temp_C=args.temp, n_jobs=args.jobs, backend=args.backend, model=args.model)
         probs.append(q)
         print(f"t_pulse {w * 1e9:6.3f} ns  P(switch) {q}")
@@ -82,12 +117,28 @@ def _model_corner(args):
     return (args.model_corner or args.corner) if args.model_lib is not None else None
 
 
+def _check_crossbar(args) -> None:
+    """Everything the crossbar commands take, before any simulation or file is written."""
+    from cosim.circuit.crossbar import check_inputs, crossbar_params
+
+    check_common(args)
+    check_inputs(args.rows, args.cols, args.corner, args.model_lib, _model_corner(args))
+    checks.existing_input("--model-lib", args.model_lib)
+    checks.count("--trials", args.trials, 1, MAX_TRIALS)
+    checks.jobs("--jobs", args.jobs)
+    crossbar_params(parse_params(args.param))
+    checks.output_dir("--out", args.out)
+    checks.output_file("--netlist-out", args.netlist_out)
+
+
 def cmd_spice_crossbar_read(args) -> None:
-    from cosim.circuit.crossbar import check_inputs, crossbar_read, monte_carlo_read, read_disturb
+    from cosim.circuit.crossbar import crossbar_read, monte_carlo_read, read_disturb
     from cosim.app.crossbar_plots import plot_disturb_vs_position, plot_margin_map, plot_read_current_hist
     from cosim.circuit.render_crossbar import render_crossbar_read
+    from compact_models.crossbar import check_sense_amp
 
-    check_inputs(args.rows, args.cols, args.corner, args.model_lib, _model_corner(args))
+    _check_crossbar(args)
+    check_sense_amp(args.sense_amp)
     if args.netlist_out:
         args.netlist_out.write_text(render_crossbar_read(args.rows, args.cols, args.sense_amp))
         print(f"netlist: {args.netlist_out}")
@@ -125,12 +176,11 @@ def cmd_spice_crossbar_read(args) -> None:
 
 
 def cmd_spice_crossbar_write(args) -> None:
-    from cosim.circuit.crossbar import check_inputs
     from cosim.circuit.crossbar_write import crossbar_write, monte_carlo_write, write_probabilities
     from cosim.app.crossbar_plots import plot_disturb_vs_position, plot_margin_map
     from cosim.circuit.render_crossbar import render_crossbar_write
 
-    check_inputs(args.rows, args.cols, args.corner, args.model_lib, _model_corner(args))
+    _check_crossbar(args)
     from compact_models.crossbar import check_scheme
 
     check_scheme(args.scheme)

@@ -25,15 +25,41 @@ def save_figure(fig, out: str | Path) -> Path:
     return out
 
 
+def scale_vector(result: SpiceResult) -> tuple[str, str, float] | None:
+    """The x axis of a run: (vector, label, scale): time (ns) for a transient, the swept source for a
+    DC sweep (ngspice's ``v-sweep``/``i-sweep``/``temp-sweep``/``res-sweep``), frequency for AC."""
+    names = set(result.vectors)
+    if "time" in names:
+        return "time", "time (ns)", 1e9
+    for name in sorted(names):
+        bare = name[2:-1] if name.startswith("v(") and name.endswith(")") else name
+        if bare in ("v-sweep", "i-sweep", "temp-sweep", "res-sweep"):
+            unit = {"v-sweep": "V", "i-sweep": "A", "temp-sweep": "C", "res-sweep": "Ohm"}[bare]
+            return name, f"swept {bare.split('-')[0]} ({unit})", 1.0
+    if "frequency" in names:
+        return "frequency", "frequency (Hz)", 1.0
+    return None
+
+
 def plot_vectors(result: SpiceResult, names: Sequence[str], out: str | Path) -> Path:
-    """One panel per vector against time (ns)."""
-    t_ns = result["time"] * 1e9
+    """One panel per vector against the run's scale: time (ns), or the swept value of a DC sweep."""
+    scale = scale_vector(result)
+    if scale is None:
+        raise ValueError("--plot: this run has no time, sweep or frequency vector to plot against; "
+                         f"vectors: {sorted(result.vectors)[:20]}")
+    x_name, x_label, x_mult = scale
+    if not names:
+        raise ValueError(f"--plot: no vectors to plot; name some with --vectors (available: {sorted(result.vectors)[:20]})")
+    missing = [n for n in names if n.lower() not in result.vectors]
+    if missing:
+        raise ValueError(f"--vectors: no vector(s) {missing} in this run; available: {sorted(result.vectors)[:20]}")
+    x = np.real(result[x_name]) * x_mult
     fig, axes = plt.subplots(len(names), 1, figsize=(9, 1.8 * len(names) + 0.6), sharex=True, squeeze=False)
     for ax, name in zip(axes[:, 0], names):
-        ax.plot(t_ns, result[name], lw=0.8)
+        ax.plot(x, np.real(result[name]), lw=0.8)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("time (ns)")
+    axes[-1, 0].set_xlabel(x_label)
     return save_figure(fig, out)
 
 

@@ -12,6 +12,7 @@ from typing import Literal, Mapping, get_args
 from compact_models import CardError, MtjCard, mtj_card
 from compact_models import osdi
 from compact_models.cmos import check_corner
+from compact_models.limits import check_temperature_C
 from compact_models.render import CMOS_LIB_FILE, DEFAULT_TEMP_C, MTJ_CARD_FILE, NETLIST_DIR, render_mtj_card
 
 
@@ -76,7 +77,8 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
     model = resolve_model(model)
     path = Path(netlist)
     if not path.is_file():
-        raise NetlistError(f"netlist not found: {path}")
+        raise NetlistError(f"netlist not found: {path}" if not path.exists() else f"{path}: not a regular file")
+    check_temperature_C(temp_C)
     params = dict(params or {})
     card_overrides = {_SPICE_TO_FIELD[k]: float(v) for k, v in params.items() if k in _SPICE_TO_FIELD}
     try:
@@ -97,6 +99,8 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
     other = {k: v for k, v in params.items() if k not in _SPICE_TO_FIELD}
     lines = _override_params(lines, other, path)
     lines = [ln for ln in lines if not re.match(r"^\s*\.(end|temp|options\s+seed)\b", ln, re.IGNORECASE)]
+    if not any(ln.strip() for ln in lines):
+        raise NetlistError(f"{path}: the netlist is empty")
     title, body = lines[0], lines[1:]
     head = [title, f".temp {temp_C:g}"]
     if model == "va" and any(re.match(r"^\s*\.subckt\s+vcma_mtj\s", ln, re.I) for ln in body):
@@ -208,3 +212,107 @@ def _override_params(lines: list[str], params: Mapping[str, float], path: Path) 
             ln = code + (f"${comment}" if comment else "")
         out.append(ln)
     return out
+
+
+# Transient size ---------------------------------------------------------------------------------------------------
+
+MAX_TRAN_POINTS = 5e7
+"""Most time points a transient may need before it is refused unrun (``VCMA_SPICE_MAX_POINTS`` overrides). The
+shipped decks need 1e3 to 2e5 (a 16-cycle TRNG cell at the 1 ps thermal step); 5e7 points of a few dozen vectors
+are gigabytes and hours."""
+
+_TRAN = re.compile(r"^\s*\.tran\s+(.*)$", re.IGNORECASE)
+_SPICE_NUMBER = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpfa])?[a-z]*(?![\w.])",
+                           re.IGNORECASE)
+_SCALE = {None: 1.0, "t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "m": 1e-3, "mil": 25.4e-6, "u": 1e-6, "n": 1e-9,
+          "p": 1e-12, "f": 1e-15, "a": 1e-18}
+
+
+def max_tran_points() -> float:
+    import os
+
+    value = os.environ.get("VCMA_SPICE_MAX_POINTS", "")
+    if not value:
+        return MAX_TRAN_POINTS
+    try:
+        limit = float(value)
+    except ValueError:
+        limit = -1.0
+    if not limit > 0:
+        raise NetlistError(f"VCMA_SPICE_MAX_POINTS must be a positive number, got {value!r}")
+    return limit
+
+
+def _spice_value(text: str, params: dict[str, str], depth: int = 0) -> float | None:
+    """The number a ``.tran`` field or ``.param`` value stands for (SPICE suffixes, ``{expr}`` over top-level
+    parameters with + - * / and parentheses); None where it cannot be worked out here."""
+    import ast
+
+    if depth > 20:
+        return None
+    expr = text.strip().strip("{}'\"").strip()
+    expr = _SPICE_NUMBER.sub(lambda m: repr(float(m.group(1)) * _SCALE[(m.group(2) or "").lower() or None]), expr)
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return None
+
+    def ev(node) -> float | None:
+        if isinstance(node, ast.Expression):
+            return ev(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            raw = params.get(node.id.lower())
+            return None if raw is None else _spice_value(raw, params, depth + 1)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            v = ev(node.operand)
+            return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            a, b = ev(node.left), ev(node.right)
+            if a is None or b is None or (isinstance(node.op, ast.Div) and b == 0):
+                return None
+            return {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b}.get(type(node.op), a / b if b else None)
+        return None
+
+    return ev(tree)
+
+
+def tran_points(deck: str) -> tuple[str, float] | None:
+    """The ``.tran`` line of a deck and the fewest time points ngspice will take for it: (tstop - tstart) over
+    the largest step (tmax when given, else min(tstep, (tstop - tstart) / 50), as ngspice sets it); None for a
+    deck without a transient or with values not worked out here."""
+    lines = deck.splitlines()
+    for line in lines:
+        m = _TRAN.match(line)
+        if not m:
+            continue
+        params = {k.lower(): v for k, v in top_level_params(lines).items()}
+        fields = [f for f in re.findall(r"\{[^}]*\}+|\S+", m.group(1)) if f.lower() != "uic"]
+        values = [_spice_value(f, params) for f in fields[:4]]
+        if len(values) < 2 or values[0] is None or values[1] is None:
+            return None
+        tstep, tstop = values[0], values[1]
+        tstart = values[2] if len(values) > 2 and values[2] is not None else 0.0
+        span = tstop - tstart
+        if len(values) > 3 and values[3] is not None and values[3] > 0:
+            step = values[3]
+        else:
+            step = min(tstep, span / 50) if tstep > 0 else span / 50
+        if span <= 0 or step <= 0:
+            return line.strip(), float("inf")
+        return line.strip(), span / step
+    return None
+
+
+def check_tran_size(deck: str) -> None:
+    """Refuse, before running, a transient that needs more than :func:`max_tran_points` time points."""
+    found = tran_points(deck)
+    if found is None:
+        return
+    line, points = found
+    limit = max_tran_points()
+    if points > limit:
+        raise NetlistError(f"transient '{line}' needs at least {points:.3g} time points (stop - start over the "
+                           f"largest step), over the limit of {limit:.3g} (VCMA_SPICE_MAX_POINTS); use a longer step "
+                           "or a shorter stop time")

@@ -20,6 +20,16 @@ simulation ran beside them. Every ngspice here therefore runs ``set num_threads=
 
 Any ngspice error (syntax, missing model, non-convergence, timestep too small) becomes
 a :class:`SpiceError` carrying ngspice's own message and, where it names one, the deck line.
+
+Time limits: every run has a wall-clock limit, ``timeout_s`` or else ``VCMA_SPICE_TIMEOUT_S`` or else
+:data:`DEFAULT_TIMEOUT_S` (900 s; the largest shipped deck, the 64 x 64 crossbar read, takes about 330 s).
+The subprocess backend passes it to ``subprocess.run``, which kills ngspice. The shared backend runs the
+transient in ngspice's background thread (``bg_run``), polls it, and at the limit stops it with
+``bg_halt``; if the thread does not stop within :data:`HALT_GRACE_S`, the library is marked dead and
+later runs of the process go to the subprocess backend. Either way the run ends in a
+:class:`SpiceTimeout` (a :class:`SpiceError`). Before anything runs, a transient needing more than
+:func:`cosim.circuit.deck.max_tran_points` time points (5e7, ``VCMA_SPICE_MAX_POINTS``) is refused with
+a :class:`~cosim.circuit.deck.NetlistError` naming its ``.tran`` line.
 """
 
 from __future__ import annotations
@@ -29,18 +39,47 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from cosim.circuit.deck import OSDI_MARK, NetlistError, build_deck
+from cosim.circuit.deck import OSDI_MARK, NetlistError, build_deck, check_tran_size
 
-__all__ = ["SpiceError", "NetlistError", "SpiceResult", "run_deck", "run_netlist", "ngspice_version"]
+__all__ = ["SpiceError", "SpiceTimeout", "NetlistError", "SpiceResult", "run_deck", "run_netlist", "ngspice_version",
+           "spice_timeout_s", "DEFAULT_TIMEOUT_S"]
+
+DEFAULT_TIMEOUT_S = 900.0
+"""Wall-clock limit of one simulator run unless ``timeout_s`` or ``VCMA_SPICE_TIMEOUT_S`` says otherwise."""
+HALT_GRACE_S = 10.0
+"""How long the shared backend waits for ngspice's background thread to stop after ``bg_halt``."""
 
 
 class SpiceError(RuntimeError):
     """ngspice refused or failed the deck; the message is ngspice's own text."""
+
+
+class SpiceTimeout(SpiceError):
+    """A run went past its wall-clock limit and was stopped."""
+
+
+def spice_timeout_s(timeout_s: float | None = None) -> float:
+    """The wall-clock limit of a run: ``timeout_s``, else ``VCMA_SPICE_TIMEOUT_S``, else :data:`DEFAULT_TIMEOUT_S`."""
+    if timeout_s is None:
+        value = os.environ.get("VCMA_SPICE_TIMEOUT_S", "")
+        if not value:
+            return DEFAULT_TIMEOUT_S
+        try:
+            timeout_s = float(value)
+        except ValueError:
+            raise SpiceError(f"VCMA_SPICE_TIMEOUT_S must be a number of seconds > 0, got {value!r}") from None
+        if not 0 < timeout_s < float("inf"):
+            raise SpiceError(f"VCMA_SPICE_TIMEOUT_S must be a number of seconds > 0, got {value!r}")
+    if not 0 < timeout_s < float("inf"):
+        raise SpiceError(f"timeout_s must be a number of seconds > 0, got {timeout_s!r}")
+    return float(timeout_s)
 
 
 @dataclass
@@ -136,6 +175,7 @@ class _Shared:
             logging.getLogger("PySpice").setLevel(logging.CRITICAL)
             from PySpice.Spice.NgSpice.Shared import NgSpiceShared
 
+            NgSpiceShared._background_thread_running = staticmethod(_bg_thread_callback)
             cls._instance = NgSpiceShared.new_instance()
             cls._instance.exec_command(f"set num_threads={ngspice_threads()}")
         return cls._instance
@@ -146,7 +186,39 @@ def _osdi_modules(deck: str) -> list[str]:
     return [ln[len(OSDI_MARK):].strip() for ln in deck.splitlines() if ln.startswith(OSDI_MARK)]
 
 
-def _run_shared(deck: str) -> SpiceResult:
+_BG_DONE = threading.Event()
+"""Set by ngspice's BGThreadRunning callback when its background thread has ended."""
+
+
+def _bg_thread_callback(exited, ngspice_id, user_data) -> int:
+    """ngspice's BGThreadRunning callback: its flag is true when the background thread has *ended* (PySpice
+    reads it the other way round and returns None where C needs an int, hence this replacement)."""
+    if exited:
+        _BG_DONE.set()
+    return 0
+
+
+def _bg_run(ng, timeout_s: float) -> None:
+    """``run`` in ngspice's background thread, waited for, halted at ``timeout_s`` or on an interrupt (see
+    the module docstring)."""
+    lib = ng._ngspice_shared
+    _BG_DONE.clear()
+    ng.exec_command("bg_run")
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not _BG_DONE.wait(min(0.2, max(deadline - time.monotonic(), 0.0))):
+            if time.monotonic() > deadline:
+                raise SpiceTimeout(f"ngspice did not finish within {timeout_s:g} s (stopped; VCMA_SPICE_TIMEOUT_S "
+                                   "or timeout_s sets the limit)")
+    except BaseException:  # a timeout or Ctrl-C: stop the background thread before anything else
+        if not _BG_DONE.is_set():
+            lib.ngSpice_Command(b"bg_halt")
+            if not _BG_DONE.wait(HALT_GRACE_S):
+                _Shared.dead = True
+        raise
+
+
+def _run_shared(deck: str, timeout_s: float) -> SpiceResult:
     from PySpice.Spice.NgSpice.Shared import NgSpiceCommandError
 
     ng = _Shared.get()
@@ -166,18 +238,19 @@ def _run_shared(deck: str) -> SpiceResult:
         _Shared.dead = True
     _check_errors(log, deck)
     try:
-        ng.run()
-    except NgSpiceCommandError:
-        pass
-    run_log = ng._stdout + ng._stderr
-    log += run_log
-    try:
+        try:
+            _bg_run(ng, timeout_s)
+        except NgSpiceCommandError:
+            pass
+        run_log = ng._stdout + ng._stderr
+        log += run_log
         _check_errors(run_log, deck)
         plot = ng.plot(None, ng.last_plot)
         vectors = {_vector_name(k): np.array(v._data).real.astype(float) for k, v in plot.items()}
     finally:
-        ng.remove_circuit()
-        ng.destroy()
+        if not _Shared.dead:  # a thread that would not halt is left alone; later runs use the subprocess backend
+            ng.remove_circuit()
+            ng.destroy()
     if "time" not in vectors and len(vectors) == 0:
         raise SpiceError("ngspice produced no vectors:\n" + "\n".join(log[-20:]))
     measures, failed = _parse_measures(run_log)
@@ -197,6 +270,17 @@ def _parse_binary_raw(blob: bytes) -> dict[str, np.ndarray]:
     return {_vector_name(n): arr[:, i].copy() for i, n in enumerate(names)}
 
 
+def _die_with_parent() -> None:
+    """In a sweep worker's ngspice child (before exec): be killed when the worker dies (Linux prctl)."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
     exe = shutil.which("ngspice")
     if exe is None:
@@ -210,9 +294,11 @@ def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
         cir.write_text(body + "\n" + control + ".end\n")
         try:
             proc = subprocess.run([exe, "-b", str(cir)], capture_output=True, text=True, timeout=timeout_s,
-                                  cwd=tmp)
+                                  cwd=tmp, preexec_fn=_die_with_parent if os.environ.get("VCMA_DIE_WITH_PARENT")
+                                  else None)
         except subprocess.TimeoutExpired:
-            raise SpiceError(f"ngspice did not finish within {timeout_s:g} s") from None
+            raise SpiceTimeout(f"ngspice did not finish within {timeout_s:g} s (killed; VCMA_SPICE_TIMEOUT_S or "
+                               "timeout_s sets the limit)") from None
         log = (proc.stdout + "\n" + proc.stderr).splitlines()
         _check_errors(log, deck)
         if not raw.is_file():
@@ -222,10 +308,15 @@ def _run_subprocess(deck: str, timeout_s: float) -> SpiceResult:
     return SpiceResult(vectors, measures, failed, "\n".join(log), "subprocess")
 
 
-def run_deck(deck: str, backend: str = "shared", timeout_s: float = 600.0) -> SpiceResult:
-    """Run a complete deck (see :func:`cosim.circuit.deck.build_deck`) on the chosen backend."""
+def run_deck(deck: str, backend: str = "shared", timeout_s: float | None = None) -> SpiceResult:
+    """Run a complete deck (see :func:`cosim.circuit.deck.build_deck`) on the chosen backend, within
+    :func:`spice_timeout_s` seconds; a transient too long to run is refused first."""
+    if backend not in ("shared", "subprocess"):
+        raise ValueError(f"unknown backend '{backend}'; known: ['shared', 'subprocess']")
+    timeout_s = spice_timeout_s(timeout_s)
+    check_tran_size(deck)
     if backend == "shared" and not _Shared.dead:
-        return _run_shared(deck)
+        return _run_shared(deck, timeout_s)
     if backend == "shared":
         return _run_subprocess(deck, timeout_s)
     if backend == "subprocess":
@@ -235,7 +326,7 @@ def run_deck(deck: str, backend: str = "shared", timeout_s: float = 600.0) -> Sp
 
 def run_netlist(netlist: str | Path, params: dict | None = None, seed: int | None = None, corner: str = "tt",
                 temp_C: float = 27.0, backend: str = "shared", model_lib=None, model_corner=None,
-                timeout_s: float = 600.0, model: str | None = None) -> SpiceResult:
+                timeout_s: float | None = None, model: str | None = None) -> SpiceResult:
     """Build the deck for ``netlist`` (see :func:`cosim.circuit.deck.build_deck`) and run it.
 
     A transient whose timestep collapses under trapezoidal integration (it happens about once in 20

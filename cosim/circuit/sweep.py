@@ -7,14 +7,29 @@ way resumes where it stopped and a finished point is never recomputed. Points ru
 worker processes (joblib/loky, recycled every few points because PySpice leaks memory per
 transient) or on a Dask cluster (``scheduler="tcp://host:port"``, dask.distributed's joblib
 backend; start its workers with ``--nthreads 1``: ngspice is one simulator per process).
+
+Robustness:
+
+* Ctrl-C ends the sweep with one :class:`SweepInterrupted` ("interrupted: N of M points are cached;
+  rerun the same command to resume"), after the local worker processes are killed.
+* Local workers watch their parent: if it dies (even by SIGKILL) they exit within about a second
+  instead of running on until loky's idle timeout; ngspice subprocesses they start die with them.
+* Two sweeps sharing a cache never compute the same point twice: a point is computed under an
+  exclusive lock (``cache_dir/locks/<key>.lock``, fcntl), and a sweep finding it locked waits and then
+  takes the other's result. A cache entry that is not valid JSON or has no result is recomputed.
+* An unreachable ``scheduler`` fails after :data:`SCHEDULER_TIMEOUT_S` with a :class:`SweepError`.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import inspect
 import json
+import os
+import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +40,16 @@ from compact_models.render import write_atomic
 
 RECYCLE_EVERY = 16
 """Points per local worker before the worker processes are replaced (PySpice issue 373)."""
+SCHEDULER_TIMEOUT_S = 5.0
+"""Seconds to reach a Dask scheduler before giving up (``VCMA_SCHEDULER_TIMEOUT_S`` overrides)."""
+
+
+class SweepError(RuntimeError):
+    """A sweep that cannot run (e.g. its Dask scheduler cannot be reached)."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep; the message says how many points are cached (a rerun resumes from them)."""
 
 
 @functools.lru_cache(maxsize=None)
@@ -53,15 +78,90 @@ def point_key(func: Callable, point: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def _call(index: int, func: Callable, point: dict):
-    return index, func(**point)
+def _read_cached(path: Path) -> tuple[bool, object]:
+    """(True, result) for a valid cache entry; (False, None) for none, broken JSON or no result."""
+    try:
+        entry = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False, None
+    if not isinstance(entry, dict) or "result" not in entry:
+        return False, None
+    return True, entry["result"]
+
+
+_WATCHING = False
+
+
+def _watch_parent() -> None:
+    """In a local worker: exit as soon as the process that started it is gone (see the module docstring)."""
+    global _WATCHING
+    if _WATCHING:
+        return
+    _WATCHING = True
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="vcma-parent-watch", daemon=True).start()
+    os.environ["VCMA_DIE_WITH_PARENT"] = "1"  # ngspice subprocesses started here get PR_SET_PDEATHSIG
+
+
+def _call(index: int, func: Callable, point: dict, cache_file: str | None = None, worker: bool = False):
+    """``(index, func(**point))``; with ``cache_file``, computed under the point's lock and cached, or read from
+    the cache if another sweep computed it meanwhile."""
+    if worker:
+        _watch_parent()
+    if cache_file is None:
+        return index, func(**point)
+    path = Path(cache_file)
+    lock = path.parent / "locks" / f"{path.stem}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # waits while another sweep computes this point
+        try:
+            ok, value = _read_cached(path)
+            if not ok:
+                value = func(**point)
+                write_atomic(path, json.dumps({"point": point, "result": value}))
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    return index, value
+
+
+def _kill_local_workers() -> None:
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
+
+
+def _dask_client(scheduler: str):
+    from distributed import Client
+
+    value = os.environ.get("VCMA_SCHEDULER_TIMEOUT_S", "")
+    try:
+        timeout = float(value) if value else SCHEDULER_TIMEOUT_S
+    except ValueError:
+        raise SweepError(f"VCMA_SCHEDULER_TIMEOUT_S must be a number of seconds, got {value!r}") from None
+    try:
+        return Client(scheduler, timeout=timeout)
+    except (OSError, TimeoutError, ValueError, TypeError) as err:
+        text = " ".join(str(err).split())[:200] or type(err).__name__
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler!r} within {timeout:g} s ({text}); "
+                         "check the address and that `dask scheduler` is running there") from None
 
 
 def run_points(func: Callable, points: list[dict], cache_dir: str | Path | None = None, n_jobs: int = 1,
                scheduler: str | None = None, desc: str = "sweep") -> list:
     """``[func(**p) for p in points]``, computed in parallel, with an on-disk cache for resuming.
 
-    Results must be JSON-serialisable. Returns them in the order of ``points``.
+    Results must be JSON-serialisable. Returns them in the order of ``points``. Ctrl-C raises
+    :class:`SweepInterrupted`; an unreachable scheduler :class:`SweepError`.
     """
     results: list = [None] * len(points)
     keys = [point_key(func, p) for p in points]
@@ -71,30 +171,36 @@ def run_points(func: Callable, points: list[dict], cache_dir: str | Path | None 
         cache.mkdir(parents=True, exist_ok=True)
         todo = []
         for i, key in enumerate(keys):
-            f = cache / f"{key}.json"
-            if f.is_file():
-                results[i] = json.loads(f.read_text())["result"]
+            ok, value = _read_cached(cache / f"{key}.json")
+            if ok:
+                results[i] = value
             else:
                 todo.append(i)
-    bar = tqdm(total=len(points), initial=len(points) - len(todo), desc=desc, unit="pt", smoothing=0.1)
+    done = len(points) - len(todo)
+    bar = tqdm(total=len(points), initial=done, desc=desc, unit="pt", smoothing=0.1)
 
-    def consume(stream) -> None:
+    def cache_file(i: int) -> str | None:
+        return None if cache is None else str(cache / f"{keys[i]}.json")
+
+    def consume(stream, write: bool = False) -> None:
+        nonlocal done
         for i, value in stream:
             results[i] = value
-            if cache is not None:
+            if write and cache is not None:
                 write_atomic(cache / f"{keys[i]}.json", json.dumps({"point": points[i], "result": value}))
+            done += 1
             bar.update(1)
 
     try:
         if scheduler is not None:
-            from distributed import Client
             from joblib import parallel_config
 
-            with Client(scheduler), parallel_config(backend="dask"):
+            with _dask_client(scheduler), parallel_config(backend="dask"):
+                # remote workers may not share the cache directory: this process writes the entries
                 consume(Parallel(n_jobs=-1, return_as="generator_unordered")(
-                    delayed(_call)(i, func, points[i]) for i in todo))
+                    delayed(_call)(i, func, points[i]) for i in todo), write=True)
         elif n_jobs == 1:
-            consume(_call(i, func, points[i]) for i in todo)
+            consume(_call(i, func, points[i], cache_file(i)) for i in todo)
         else:
             from joblib.externals.loky import get_reusable_executor
 
@@ -102,8 +208,18 @@ def run_points(func: Callable, points: list[dict], cache_dir: str | Path | None 
             for start in range(0, len(todo), chunk):
                 part = todo[start:start + chunk]
                 consume(Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(
-                    delayed(_call)(i, func, points[i]) for i in part))
+                    delayed(_call)(i, func, points[i], cache_file(i), True) for i in part))
                 get_reusable_executor().shutdown(wait=True)
+    except KeyboardInterrupt:
+        if n_jobs != 1 and scheduler is None:
+            _kill_local_workers()
+        cached = len(points) - sum(1 for i, k in enumerate(keys) if not _read_cached(cache / f"{k}.json")[0]) \
+            if cache is not None else 0
+        if cache is not None:
+            raise SweepInterrupted(f"interrupted: {cached} of {len(points)} points are cached; rerun the same "
+                                   "command to resume") from None
+        raise SweepInterrupted(f"interrupted: {done} of {len(points)} points were done (no cache, so a rerun starts "
+                               "over)") from None
     finally:
         bar.close()
     return results

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from joblib import Parallel, delayed
 
+from compact_models.limits import check_count, check_drive_voltage, check_pulse_width
 from compact_models.render import NETLIST_DIR
 
 from cosim.circuit.render_switching import render_switching
@@ -58,8 +59,9 @@ def final_mz(v_write: float, t_pulse: float, n_trials: int = 32, seed: int = 1, 
     ``dt_thermal_s`` is the thermal-field sample interval (see ``SWEEP_DT_THERMAL_S``).
     ``model``: the VCMA_MTJ form (see :func:`cosim.circuit.deck.resolve_model`).
     """
-    if n_trials < 1:
-        raise ValueError(f"n_trials must be >= 1, got {n_trials}")
+    check_count(n_trials, "n_trials")
+    check_drive_voltage(v_write, "v_write")
+    check_pulse_width(t_pulse, "t_pulse")
     if not (t_pulse > 0 and t_settle >= 0.5e-9):
         raise ValueError(f"need t_pulse > 0 and t_settle >= 0.5 ns, got t_pulse={t_pulse}, t_settle={t_settle}")
     run_params = {"v_write": v_write, "t_pulse": t_pulse, "t_settle": t_settle, "dt_thermal_s": dt_thermal_s,

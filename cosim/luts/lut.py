@@ -1,12 +1,22 @@
 """Lookup tables: values on named axes with units, trial counts, confidence intervals and provenance.
 
-File format (schema 1): one ``.npz`` (no pickles) holding every array under its name plus
-``__meta__``, a JSON string with ``schema``, ``kind``, the axes (name, unit; values are
-the arrays ``axis:<name>``), the variables (unit and the axes they span) and the
-provenance (model card, corner, temperature, netlist and model sha256, ngspice and
-package versions, seeds, trials, date, command line). Loading refuses a file that is
-missing, truncated or corrupted, of another schema or model version, or holds NaNs,
-each with a message naming the file and the problem.
+File format (schema 1): one ``.npz`` (a zip of ``.npy`` members, no pickles) holding every array
+under its name plus ``__meta__``, a JSON string with ``schema``, ``kind``, the axes (name, unit;
+values are the arrays ``axis:<name>``), the variables (unit and the axes they span) and the
+provenance (model card, corner, temperature, netlist and model sha256, ngspice and package
+versions, seeds, trials, date, command line).
+
+Loading trusts nothing it has not checked, and refuses with one :class:`LutError` line naming the
+file and the problem: a missing, truncated or corrupted file (CRC and zlib errors included); a zip
+whose directory declares more than :data:`MAX_MEMBERS` members, a member over
+:data:`MAX_MEMBER_BYTES` or a total over :data:`MAX_TOTAL_BYTES` uncompressed (judged from the
+zip directory, before anything is decompressed); duplicated, unknown or missing members; a member
+that is not a plain little-endian float64 ``.npy`` (the header: a unicode string) or whose header
+declares another size than the member holds (checked before any array is allocated); a header of
+the wrong JSON types or without its required fields; another schema or model version; axes that
+are not finite and strictly increasing; values outside their physical range (:data:`VALUE_RULES`);
+provenance fields of the wrong type or range (:data:`PROVENANCE_RULES`, e.g. a trng LUT's
+``cycle_time_s`` must be > 0). Pickles are never loaded, whatever the file says.
 """
 
 from __future__ import annotations
@@ -14,10 +24,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
 
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
@@ -26,18 +34,12 @@ from compact_models.render import NETLIST_DIR, write_atomic
 
 from cosim.circuit.render_trng import TRNG_FILE
 from cosim.circuit.deck import MTJ_MODELS, model_files
+from cosim.luts.lut_file import (LUT_KINDS, SCHEMA_VERSION, LutError, check_unit, check_values, parse_meta, read_npz)
 
-SCHEMA_VERSION = 1
-LutKind = Literal["trng", "read", "write"]
-LUT_KINDS: tuple[str, ...] = get_args(LutKind)
 
 
 LUT_DIR = Path(__file__).parent / "data"
 """The LUTs shipped with the package: ``<kind>_<corner>_<temp>C.lut.npz``."""
-
-
-class LutError(ValueError):
-    """A LUT file or query that cannot be used (names the file, axis or variable)."""
 
 
 def lut_file_name(kind: str, corner: str = "tt", temp_C: float = 27.0) -> str:
@@ -97,20 +99,28 @@ class Lut:
         if self.kind not in LUT_KINDS:
             raise LutError(f"unknown LUT kind '{self.kind}'; known: {list(LUT_KINDS)}")
         for name, (unit, values) in self.axes.items():
+            check_unit(f"axis '{name}'", name, unit)
             values = np.asarray(values, dtype=float)
-            if values.ndim != 1 or len(values) < 2 or np.any(np.diff(values) <= 0):
-                raise LutError(f"axis '{name}' must be strictly increasing with >= 2 points")
+            if values.ndim != 1 or len(values) < 2 or not np.all(np.isfinite(values)) or np.any(np.diff(values) <= 0):
+                raise LutError(f"axis '{name}' must be finite and strictly increasing with >= 2 points")
+            check_values(f"axis '{name}'", name, unit, values)
             self.axes[name] = (unit, values)
         for var, (unit, var_axes, arr) in self.variables.items():
+            check_unit(f"variable '{var}'", var, unit)
             arr = np.asarray(arr, dtype=float)
             unknown = [a for a in var_axes if a not in self.axes]
             if unknown:
                 raise LutError(f"variable '{var}' spans unknown axes {unknown}")
+            if len(set(var_axes)) != len(var_axes):
+                raise LutError(f"variable '{var}' spans an axis twice: {list(var_axes)}")
             shape = tuple(len(self.axes[a][1]) for a in var_axes)
             if arr.shape != shape:
                 raise LutError(f"variable '{var}' has shape {arr.shape}, its axes {var_axes} need {shape}")
             if np.isnan(arr).any():
                 raise LutError(f"variable '{var}' holds NaN at {np.argwhere(np.isnan(arr))[:3].tolist()}")
+            if not np.isfinite(arr).all():
+                raise LutError(f"variable '{var}' holds an infinity at {np.argwhere(~np.isfinite(arr))[:3].tolist()}")
+            check_values(f"variable '{var}'", var, unit, arr)
             self.variables[var] = (unit, tuple(var_axes), arr)
 
     # Queries ------------------------------------------------------------------
@@ -155,17 +165,11 @@ class Lut:
         path = Path(path)
         if not path.is_file():
             raise LutError(f"LUT file not found: {path}")
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["__meta__"]))
-                arrays = {k: z[k] for k in z.files if k != "__meta__"}
-        except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, json.JSONDecodeError) as err:
-            raise LutError(f"{path}: not a readable LUT file (truncated or corrupted?): {err}") from None
-        if meta.get("schema") != SCHEMA_VERSION:
-            raise LutError(f"{path}: LUT schema {meta.get('schema')!r}, this toolkit reads schema {SCHEMA_VERSION}")
-        if kind is not None and meta.get("kind") != kind:
-            raise LutError(f"{path}: a '{meta.get('kind')}' LUT where a '{kind}' LUT is needed")
-        prov = meta.get("provenance", {})
+        arrays = read_npz(path)
+        meta = parse_meta(path, arrays.pop("__meta__"))
+        if kind is not None and meta["kind"] != kind:
+            raise LutError(f"{path}: a '{meta['kind']}' LUT where a '{kind}' LUT is needed")
+        prov = meta["provenance"]
         model = str(prov.get("mtj_model", "behavioural"))
         if check_model and model not in MTJ_MODELS:
             raise LutError(f"{path}: unknown VCMA-MTJ model {model!r} in its provenance; known: {list(MTJ_MODELS)}")
@@ -176,11 +180,15 @@ class Lut:
         if check_model and prov.get("trng_cell_sha256") not in (None, trng_cell_sha256()):
             raise LutError(f"{path}: its energy, driver share and cell check come from another {cell.name}; "
                            f"rerun them with `vcma lut cell {path}`")
-        try:
-            axes = {n: (u, arrays[f"axis:{n}"]) for n, u in meta["axes"].items()}
-            variables = {n: (v["unit"], tuple(v["axes"]), arrays[f"var:{n}"]) for n, v in meta["variables"].items()}
-        except KeyError as err:
-            raise LutError(f"{path}: LUT is missing array {err}") from None
+        declared = {f"axis:{n}" for n in meta["axes"]} | {f"var:{n}" for n in meta["variables"]}
+        missing = sorted(declared - set(arrays))
+        if missing:
+            raise LutError(f"{path}: LUT is missing array {missing[0]!r} that its header declares")
+        extra = sorted(set(arrays) - declared)
+        if extra:
+            raise LutError(f"{path}: member {extra[0]!r} is not declared in its header")
+        axes = {n: (u, arrays[f"axis:{n}"]) for n, u in meta["axes"].items()}
+        variables = {n: (v["unit"], tuple(v["axes"]), arrays[f"var:{n}"]) for n, v in meta["variables"].items()}
         try:
             return cls(meta["kind"], axes, variables, prov)
         except LutError as err:
