@@ -86,6 +86,16 @@ def render_cmos_lib(card: CmosCard | None = None) -> str:
     return "\n".join(out)
 
 
+def corner_card(corner: str, card: CmosCard | None = None) -> CmosCard:
+    """The typical ``card`` (default the shipped one) with ``corner``'s threshold and mobility shifts applied: the
+    values ``render_cmos_lib`` writes into that corner's section, as a card."""
+    card = card or CmosCard()
+    dv = _CORNER_SIGMAS[check_corner(corner)] * card.sigma_vth_V
+    mob = _CORNER_MOBILITY[corner]
+    return card.replace(vth0_n_V=card.vth0_n_V + dv, vth0_p_V=card.vth0_p_V + dv,
+                        u0_n_m2_per_Vs=card.u0_n_m2_per_Vs * mob, u0_p_m2_per_Vs=card.u0_p_m2_per_Vs * mob)
+
+
 def check_corner(corner: str) -> str:
     if corner not in CMOS_CORNERS:
         raise CardError(f"unknown CMOS corner '{corner}'; known: {list(CMOS_CORNERS)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 
 def parse_params(items: list[str]) -> dict[str, float]:
@@ -44,6 +45,7 @@ def common_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--temp", type=float, default=27.0, help="temperature in C (default 27)")
     p.add_argument("--backend", default="shared", choices=["shared", "subprocess"])
     model_option(p)
+    card_option(p)
 
 
 def check_common(args) -> None:
@@ -53,6 +55,35 @@ def check_common(args) -> None:
     checks.seed("--seed", args.seed)
     checks.corner("--corner", args.corner)
     checks.temperature("--temp", args.temp)
+    load_cards(args)
+
+
+def card_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--card", type=Path, metavar="FILE",
+                   help="process card file (TOML with [mtj], [cmos], [trng_cell], [crossbar] sections, each "
+                        "'base = \"tt\"' plus fields by name; see compact_models/card_file.py); --corner and --temp "
+                        "apply on top of it")
+
+
+def load_cards(args):
+    """``args.cards``: the process cards of ``--card`` (None without it), checked before anything runs."""
+    from compact_models.card_file import load_card_file
+
+    path = getattr(args, "card", None)
+    args.cards = None if path is None else load_card_file(path)
+    return args.cards
+
+
+def card_params(args, *parts: str) -> dict[str, float]:
+    """The ``params`` ``--card`` gives a run: MTJ and CMOS fields, plus ``"cell"`` (TRNG-cell .params) and/or
+    ``"crossbar"`` (crossbar-card fields) when asked; {} without ``--card``. ``--param`` values go on top."""
+    cards = getattr(args, "cards", None)
+    if cards is None:
+        return {}
+    out = cards.deck_params()
+    for part in parts:
+        out.update(cards.cell_params() if part == "cell" else cards.crossbar_params())
+    return out
 
 
 def model_option(p: argparse.ArgumentParser) -> None:

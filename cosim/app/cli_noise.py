@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from cosim.app import checks
+from cosim.app.cli_common import card_option
 
 MAX_CYCLES = 10_000_000
 """Most emulated cycles (the total bits are also capped, ``checks.MAX_EMULATED_BITS``)."""
@@ -23,6 +24,7 @@ def cmd_emulate(args) -> None:
     from cosim.noise.transforms import make_transform
 
     _check_emulate(args)
+    cards = _requested_cards(args)
     if args.plot:
         make_transform(args.transform)
     out = checks.npy_target("--out", args.out)
@@ -31,13 +33,13 @@ def cmd_emulate(args) -> None:
         if args.no_array_luts:
             return None
         if path is not None:
-            return Lut.load(path, kind=kind)
+            return Lut.load(path, kind=kind, cards=cards)
         try:
-            return Lut.load(shipped_lut_path(kind, args.corner, args.temp), kind=kind)
+            return Lut.load(shipped_lut_path(kind, args.corner, args.temp), kind=kind, cards=cards)
         except LutError:
             return None
 
-    lut = Lut.load(args.lut or shipped_lut_path("trng", args.corner, args.temp), kind="trng")
+    lut = Lut.load(args.lut or shipped_lut_path("trng", args.corner, args.temp), kind="trng", cards=cards)
     emu = TrngArrayEmulator(lut, args.rows, args.cols, args.v_write_V, args.t_pulse_s, args.chip_seed, args.variation, args.calibration,
                             write_lut=array_lut("write", args.write_lut), read_lut=array_lut("read", args.read_lut),
                             correlation=args.correlation)
@@ -60,6 +62,16 @@ def cmd_emulate(args) -> None:
         source = make_noise_source("mtj", emulator=emu, transform=args.transform)
         gauss = source.randn((20000,), generator=torch.Generator().manual_seed(args.seed))
         print(f"plot: {plot_emulation(bits.numpy(), p, gauss.numpy(), args.plot)}")
+
+
+def _requested_cards(args):
+    """The process cards the LUTs must have been built with: ``--card``'s, else the shipped cards (a LUT built
+    from another card file is refused, naming the fields that differ)."""
+    from compact_models.card_file import SHIPPED
+    from cosim.app.cli_common import load_cards
+
+    cards = load_cards(args)
+    return SHIPPED if cards is None else cards
 
 
 def _check_emulate(args) -> None:
@@ -142,6 +154,7 @@ def add_parser(sub) -> None:
     emu.add_argument("--write-lut", type=Path, help="write LUT for array-position voltages (default: shipped)")
     emu.add_argument("--read-lut", type=Path, help="read LUT for sense error rates (default: shipped)")
     emu.add_argument("--no-array-luts", action="store_true", help="ignore array position and sense errors")
+    card_option(emu)
     emu.add_argument("--rows", type=int, default=16)
     emu.add_argument("--cols", type=int, default=16)
     emu.add_argument("--cycles", type=int, default=1000)

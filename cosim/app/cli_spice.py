@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from cosim.app import checks
-from cosim.app.cli_common import check_common, common_options, parse_params
+from cosim.app.cli_common import card_params, check_common, common_options, parse_params
 
 MAX_TRNG_CYCLES = 10_000
 """Most TRNG-cell cycles one ``vcma spice trng`` simulates (100 us of circuit time)."""
@@ -25,7 +25,7 @@ def cmd_spice_run(args) -> None:
     checks.existing_input("", args.netlist)
     checks.existing_input("--model-lib", args.model_lib)
     checks.output_file("--plot", args.plot)
-    params = parse_params(args.param)
+    params = {**card_params(args), **parse_params(args.param)}
     result = run_netlist(args.netlist, params, seed=args.seed, corner=args.corner,
                          temp_C=args.temp, backend=args.backend, model_lib=args.model_lib,
                          model_corner=args.model_corner, model=args.model)
@@ -54,7 +54,7 @@ def cmd_spice_trng(args) -> None:
     t_pulse = None if args.t_pulse is None else checks.number("--t-pulse", args.t_pulse)
     if t_pulse is not None:
         checks.trng_timing("--t-pulse", t_pulse)
-    params = parse_params(args.param)
+    params = {**card_params(args, "cell"), **parse_params(args.param)}
     check_cell_params({**params, **({} if v_write is None else {"v_write": v_write}),
                        **({} if t_pulse is None else {"t_pulse": t_pulse})})
     bits_out = checks.npy_target("--bits-out", args.bits_out)
@@ -90,7 +90,8 @@ def cmd_spice_switching(args) -> None:
     probs = []
     for w in widths:
         q = switching_probability(v_write, w, args.trials, seed=args.seed, corner=args.corner,
-                                  temp_C=args.temp, n_jobs=args.jobs, backend=args.backend, model=args.model)
+                                  temp_C=args.temp, params=card_params(args) or None, n_jobs=args.jobs,
+                                  backend=args.backend, model=args.model)
         probs.append(q)
         print(f"t_pulse {w * 1e9:6.3f} ns  P(switch) {q}")
     if args.plot:
@@ -113,6 +114,11 @@ def _crossbar_common(p: argparse.ArgumentParser) -> None:
     common_options(p)
 
 
+def _xb_params(args) -> dict:
+    """``--card``'s MTJ, CMOS and crossbar fields, then ``--param`` on top."""
+    return {**card_params(args, "crossbar"), **parse_params(args.param)}
+
+
 def _model_corner(args):
     return (args.model_corner or args.corner) if args.model_lib is not None else None
 
@@ -126,7 +132,7 @@ def _check_crossbar(args) -> None:
     checks.existing_input("--model-lib", args.model_lib)
     checks.count("--trials", args.trials, 1, MAX_TRIALS)
     checks.jobs("--jobs", args.jobs)
-    crossbar_params(parse_params(args.param))
+    crossbar_params(_xb_params(args))
     checks.output_dir("--out", args.out)
     checks.output_file("--netlist-out", args.netlist_out)
 
@@ -142,7 +148,7 @@ def cmd_spice_crossbar_read(args) -> None:
     if args.netlist_out:
         args.netlist_out.write_text(render_crossbar_read(args.rows, args.cols, args.sense_amp))
         print(f"netlist: {args.netlist_out}")
-    r = crossbar_read(args.rows, args.cols, args.corner, args.temp, args.sense_amp, parse_params(args.param),
+    r = crossbar_read(args.rows, args.cols, args.corner, args.temp, args.sense_amp, _xb_params(args),
                       args.backend, args.model_lib, _model_corner(args), n_jobs=args.jobs, model=args.model)
     print(f"crossbar read {args.rows} x {args.cols}, {args.sense_amp} SA, corner {args.corner}, {args.temp:g} C "
           f"(SPICE {r.runtime_s:.1f} s)")
@@ -165,7 +171,7 @@ def cmd_spice_crossbar_read(args) -> None:
         print(f"read disturb {name} at {vmax:.3f} V, {r.card.t_read_s * 1e9:.2f} ns: {q}")
     mc_rows, mc_cols = min(args.rows, 8), min(args.cols, 8)
     mc = monte_carlo_read(mc_rows, mc_cols, max(1, args.trials // 16), args.seed, args.corner, args.temp,
-                          args.sense_amp, parse_params(args.param), args.backend, args.model_lib,
+                          args.sense_amp, _xb_params(args), args.backend, args.model_lib,
                           _model_corner(args), n_jobs=args.jobs, model=args.model)
     print(f"Monte Carlo sense error rate ({mc_rows} x {mc_cols} arrays, seed {args.seed}): {mc.sense_error_rate}")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -187,7 +193,7 @@ def cmd_spice_crossbar_write(args) -> None:
     if args.netlist_out:
         args.netlist_out.write_text(render_crossbar_write(args.rows, args.cols, args.scheme))
         print(f"netlist: {args.netlist_out}")
-    w = crossbar_write(args.rows, args.cols, args.scheme, None, args.corner, args.temp, parse_params(args.param),
+    w = crossbar_write(args.rows, args.cols, args.scheme, None, args.corner, args.temp, _xb_params(args),
                        args.seed, args.backend, args.model_lib, _model_corner(args), model=args.model)
     sr, sc = w.sel
     print(f"crossbar write {args.rows} x {args.cols}, scheme {args.scheme}, selected {w.sel}, corner {args.corner}, "
@@ -204,7 +210,7 @@ def cmd_spice_crossbar_write(args) -> None:
     for name, q in probs.items():
         print(f"{name:>24}: {q}")
     wer = monte_carlo_write(args.rows, args.cols, args.trials, args.seed, args.corner, args.temp,
-                            params=parse_params(args.param), backend=args.backend, n_jobs=args.jobs,
+                            params=_xb_params(args), backend=args.backend, n_jobs=args.jobs,
                             model_lib=args.model_lib, model_corner=_model_corner(args), model=args.model)
     print(f"Monte Carlo write error rate (seed {args.seed}): {wer}")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -134,18 +134,26 @@ def plot_position_lut(lut, out: str | Path) -> Path:
 
 
 def plot_lut(lut, out: str | Path) -> Path:
-    """A trng LUT: switching curves with confidence bands per pulse width, a heat map, and energy.
+    """A trng LUT: switching curves with confidence bands per pulse width, a heat map, and energy; with a
+    fit (:func:`cosim.luts.fit.add_fit`), one small panel per width below: the raw counts with their 95 %
+    Clopper-Pearson bars, the fitted curve and its 95 % band.
     A read or write LUT: heat maps over array position (:func:`plot_position_lut`)."""
     if lut.kind in POSITION_MAPS:
         return plot_position_lut(lut, out)
     v = lut.axis("v_write_V")
     t = lut.axis("t_pulse_s")
     p = lut.variables["p_switch"][2]
-    lo, hi = lut.variables["p_switch_ci_low"][2], lut.variables["p_switch_ci_high"][2]
-    fig, ax = plt.subplots(1, 3, figsize=(15, 4))
+    fitted = "p_switch_fit" in lut.variables
+    n_rows = 1 + (-(-len(t) // FIT_PANELS_PER_ROW) if fitted else 0)
+    fig = plt.figure(figsize=(15, 4 + 2.4 * (n_rows - 1)))
+    grid = fig.add_gridspec(n_rows, 1, height_ratios=[4] + [2.4] * (n_rows - 1), hspace=0.45)
+    ax = grid[0].subgridspec(1, 3, wspace=0.3).subplots()
+    has_ci = "p_switch_ci_low" in lut.variables and "p_switch_ci_high" in lut.variables
     for j, tj in enumerate(t):
         ax[0].plot(v, p[:, j], "o-", ms=3, label=f"{tj * 1e9:.2f} ns")
-        ax[0].fill_between(v, lo[:, j], hi[:, j], alpha=0.15)
+        if has_ci:
+            ax[0].fill_between(v, lut.variables["p_switch_ci_low"][2][:, j], lut.variables["p_switch_ci_high"][2][:, j],
+                               alpha=0.15)
     ax[0].set_xlabel("write amplitude (V)")
     ax[0].set_ylabel("P(switch), 95 % CI")
     ax[0].legend(fontsize=7)
@@ -153,13 +161,47 @@ def plot_lut(lut, out: str | Path) -> Path:
     fig.colorbar(im, ax=ax[1], label="P(switch)")
     ax[1].set_xlabel("pulse width (ns)")
     ax[1].set_ylabel("write amplitude (V)")
-    ax[2].plot(lut.axis("v_energy_V"), lut.variables["energy_per_bit_J"][2] * 1e15, "o-")
+    if "energy_per_bit_J" in lut.variables and "v_energy_V" in lut.axes:
+        ax[2].plot(lut.axis("v_energy_V"), lut.variables["energy_per_bit_J"][2] * 1e15, "o-")
     ax[2].set_xlabel("write amplitude (V)")
     ax[2].set_ylabel("TRNG cell energy per bit (fJ)")
     for a in ax:
         a.grid(alpha=0.3)
+    if fitted:
+        _plot_fit_panels(lut, grid[1:].subgridspec(n_rows - 1, FIT_PANELS_PER_ROW, hspace=0.5, wspace=0.08))
     fig.suptitle(f"trng LUT: corner {lut.provenance.get('corner')}, {lut.provenance.get('temp_C')} C")
     return save_figure(fig, out)
+
+
+FIT_PANELS_PER_ROW = 5
+
+
+def _plot_fit_panels(lut, grid) -> None:
+    """Per pulse width: raw k/n with 95 % Clopper-Pearson bars, the fitted P(switch) and its 95 % band."""
+    from cosim.luts.fit import clopper_pearson, fit_table
+
+    v, t = lut.axis("v_write_V"), lut.axis("t_pulse_s")
+    p, n = lut.variables["p_switch"][2], lut.variables["trials"][2]
+    k = np.round(p * n)
+    fit, lo, hi = (lut.variables[name][2] for name in ("p_switch_fit", "p_switch_fit_low", "p_switch_fit_high"))
+    reports = {round(r["t_pulse_s"], 15): r for r in fit_table(lut)}
+    axes = grid.subplots(sharex=True, sharey=True, squeeze=False).ravel()
+    for j, a in enumerate(axes):
+        if j >= len(t):
+            a.set_visible(False)
+            continue
+        c_lo, c_hi = clopper_pearson(k[:, j], n[:, j])
+        a.errorbar(v, p[:, j], yerr=[p[:, j] - c_lo, c_hi - p[:, j]], fmt="o", ms=2.5, lw=0.8, color="k",
+                   label="SPICE k/n, 95 % CP")
+        a.fill_between(v, lo[:, j], hi[:, j], alpha=0.3, color="C1", label="fit, 95 % band")
+        a.plot(v, fit[:, j], color="C1", lw=1.2)
+        r = reports.get(round(float(t[j]), 15), {})
+        what = f"{r.get('link')}-{r.get('degree')}" if r.get("method") == "glm" else r.get("method", "?")
+        a.set_title(f"{t[j] * 1e9:.3f} ns: {what}", fontsize=8)
+        a.set_ylim(-0.03, 1.03)
+        a.grid(alpha=0.3)
+        a.tick_params(labelsize=7)
+    axes[0].legend(fontsize=6, loc="upper left")
 
 
 def plot_emulation(bits: np.ndarray, p_one: np.ndarray, gauss: np.ndarray, out: str | Path) -> Path:

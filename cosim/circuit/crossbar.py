@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from compact_models import CmosCard, DEVICE_SPREADS, mtj_card
+from compact_models import DEVICE_SPREADS, mtj_card
 from compact_models.card import CardError
 from compact_models.crossbar import CrossbarCard, check_sense_amp, check_size
 from compact_models.render import NETLIST_DIR
 
-from cosim.circuit.deck import NetlistError
+from cosim.circuit.deck import NetlistError, cmos_card_for, mtj_card_for
 from cosim.circuit.render_crossbar import (CROSSBAR_READ_GAP_S, CROSSBAR_T0_S, render_crossbar_read,
                                           render_crossbar_write)
 from cosim.circuit.spice import run_netlist
@@ -249,8 +249,8 @@ def read_disturb(v_bias_V: float, t_read_s: float, n_trials: int = 64, seed: int
 
 # Monte Carlo --------------------------------------------------------------------------------------
 
-def mtj_draw(rng: np.random.Generator, corner: str, temp_C: float) -> str:
-    card = mtj_card(corner, temp_C + 273.15)
+def mtj_draw(rng: np.random.Generator, corner: str, temp_C: float, params: dict | None = None) -> str:
+    card = mtj_card_for(corner, temp_C, params)  # card fields among params (a process card file) move the centre
     names = {"xi_J_per_V_m": "xi", "ki_J_per_m2": "ki", "ra_ohm_m2": "ra", "tmr0": "tmr0"}
     return " ".join(f"{names[k]}={getattr(card, k) * (1 + s * rng.standard_normal()):.8g}"
                     for k, s in DEVICE_SPREADS.items())
@@ -260,10 +260,10 @@ def vth_draw(rng: np.random.Generator, sigma: float) -> str:
     return f"delvto={sigma * rng.standard_normal():.6g}"
 
 
-def mc_read_draws(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float):
+def mc_read_draws(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float, params: dict | None = None):
     rng = np.random.default_rng([seed, trial])
-    sigma = CmosCard().sigma_vth_V
-    mtj = {(r, c): mtj_draw(rng, corner, temp_C) for r in range(rows) for c in range(cols)}
+    sigma = cmos_card_for(params).sigma_vth_V
+    mtj = {(r, c): mtj_draw(rng, corner, temp_C, params) for r in range(rows) for c in range(cols)}
     mos = {(r, c): " " + vth_draw(rng, sigma) for r in range(rows) for c in range(cols)}
     mtj = {k: v for k, v in mtj.items()}
     mos.update({("ref", r): " " + vth_draw(rng, sigma) for r in range(rows)})
@@ -273,7 +273,7 @@ def mc_read_draws(rows: int, cols: int, seed: int, trial: int, corner: str, temp
 
 def mc_read_trial(rows, cols, seed, trial, corner, temp_C, sense_amp, params, backend, model_lib, model_corner,
                   model=None):
-    mtj, mos, sa = mc_read_draws(rows, cols, seed, trial, corner, temp_C)
+    mtj, mos, sa = mc_read_draws(rows, cols, seed, trial, corner, temp_C, params)
     return crossbar_read(rows, cols, corner, temp_C, sense_amp, params, backend, model_lib, model_corner,
                          mtj_extra=mtj, mos_extra=mos, sa_extra=sa, model=model)
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compact_models import CmosCard
 from compact_models.crossbar import HALF_SELECT_FRACTION, CrossbarCard, check_scheme
 
 from cosim.circuit.crossbar import (LIB_DIR, check_inputs, crossbar_params, mtj_draw, render_tmp, vth_draw,
                                    write_netlist)
+from cosim.circuit.deck import cmos_card_for
 from cosim.circuit.render_crossbar import render_crossbar_mc_write
 from cosim.circuit.spice import run_netlist
 from cosim.circuit.stats import Proportion
@@ -138,8 +138,8 @@ def monte_carlo_write(rows: int = 16, cols: int = 16, trials: int = 32, seed: in
 
 def _mc_write_batch(i, n, seed, corner, temp_C, r_series, params, backend, model_lib, model_corner, model):
     rng = np.random.default_rng([seed, i])
-    sigma = CmosCard().sigma_vth_V
-    mtj = {k: mtj_draw(rng, corner, temp_C) for k in range(n)}
+    sigma = cmos_card_for(params).sigma_vth_V
+    mtj = {k: mtj_draw(rng, corner, temp_C, params) for k in range(n)}
     mos = {k: vth_draw(rng, sigma) for k in range(n)}
     path = render_tmp(render_crossbar_mc_write(n, LIB_DIR, mtj, mos))
     try:

@@ -11,7 +11,7 @@ from typing import Literal, Mapping, get_args
 
 from compact_models import CardError, MtjCard, mtj_card
 from compact_models import osdi
-from compact_models.cmos import check_corner
+from compact_models.cmos import CmosCard, check_corner, render_cmos_lib
 from compact_models.limits import check_temperature_C
 from compact_models.render import CMOS_LIB_FILE, DEFAULT_TEMP_C, MTJ_CARD_FILE, NETLIST_DIR, render_mtj_card
 
@@ -61,6 +61,22 @@ _PARAM_LINE = re.compile(r"^\s*\.param\s", re.IGNORECASE)
 _PARAM_ASSIGN = re.compile(r"(\w+)\s*=\s*(\{[^}]*\}|[^\s{}]+)")
 _SPICE_TO_FIELD = {f: f for f in MtjCard.field_names()}
 _SPICE_TO_FIELD.update({MtjCard.__dataclass_fields__[f].metadata["spice"]: f for f in MtjCard.field_names()})
+_CMOS_FIELDS = frozenset(CmosCard.field_names())
+"""CMOS-card fields a deck's ``params`` may override by name (a process card file's [cmos] section): the
+shipped library is then rendered from the changed card (corner shifts applied to it)."""
+
+
+def mtj_card_for(corner: str, temp_C: float, params: Mapping[str, float] | None = None) -> MtjCard:
+    """The VCMA-MTJ card a deck built with these arguments uses (card fields in ``params``, by field or
+    SPICE name, override the corner's values; other parameters are ignored)."""
+    overrides = {_SPICE_TO_FIELD[k]: float(v) for k, v in (params or {}).items() if k in _SPICE_TO_FIELD}
+    return mtj_card(corner, temp_C + 273.15, **overrides)
+
+
+def cmos_card_for(params: Mapping[str, float] | None = None) -> CmosCard:
+    """The typical CMOS card a deck built with ``params`` renders (CMOS-card fields in ``params`` override the
+    shipped card's; other parameters are ignored)."""
+    return CmosCard().replace(**{k: float(v) for k, v in (params or {}).items() if k in _CMOS_FIELDS})
 
 
 def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, seed: int | None = None,
@@ -69,7 +85,8 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
     """The deck ngspice runs for ``netlist`` with the given parameters, seed, corner and temperature.
 
     ``params`` may name VCMA-MTJ card fields (``alpha``, ``diameter_m``) or their SPICE names
-    (``mtj_alpha``), which are validated by the card, or any top-level ``.param`` of the netlist.
+    (``mtj_alpha``), which are validated by the card, CMOS-card fields (``vth0_n_V``: the shipped CMOS
+    library is rendered from the changed card), or any top-level ``.param`` of the netlist.
     ``model_lib``/``model_corner`` replace the shipped CMOS card with a user's PDK library.
     ``model`` picks the VCMA_MTJ form ("va": compiled Verilog-A, built on first use; "behavioural":
     B-sources; None: :func:`default_model`) whichever of the two libraries the netlist includes.
@@ -86,6 +103,7 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
     except CardError as err:
         raise NetlistError(f"{path}: {err}") from None
     card_text = render_mtj_card(card, temp_C + 273.15, f"VCMA-MTJ card: corner {corner}, {temp_C:g} C")
+    cmos_text = _cmos_text(path, {k: v for k, v in params.items() if k in _CMOS_FIELDS}, model_lib)
     cmos_corner = check_corner(corner) if model_lib is None else model_corner
     if model_lib is not None:
         model_lib = Path(model_lib)
@@ -94,9 +112,9 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
         if not model_corner:
             raise NetlistError(f"a corner (section name) is needed for the PDK library {model_lib}")
 
-    lines = _flatten(path, card_text, cmos_corner, model_lib, seen=(), model=model)
+    lines = _flatten(path, card_text, cmos_corner, model_lib, seen=(), model=model, cmos_text=cmos_text)
     lines = _strip_control(lines)
-    other = {k: v for k, v in params.items() if k not in _SPICE_TO_FIELD}
+    other = {k: v for k, v in params.items() if k not in _SPICE_TO_FIELD and k not in _CMOS_FIELDS}
     lines = _override_params(lines, other, path)
     lines = [ln for ln in lines if not re.match(r"^\s*\.(end|temp|options\s+seed)\b", ln, re.IGNORECASE)]
     if not any(ln.strip() for ln in lines):
@@ -115,15 +133,30 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
     return "\n".join(head + body + [".end"]) + "\n"
 
 
+def _cmos_text(path: Path, overrides: Mapping[str, float], model_lib) -> str | None:
+    """The CMOS library rendered from the shipped card with ``overrides`` (None: none, use the file)."""
+    if not overrides:
+        return None
+    if model_lib is not None:
+        raise NetlistError(f"CMOS card fields {sorted(overrides)} cannot change a PDK library ({model_lib}); "
+                           "leave them out or drop --model-lib")
+    try:
+        return render_cmos_lib(CmosCard().replace(**{k: float(v) for k, v in overrides.items()}))
+    except CardError as err:
+        raise NetlistError(f"{path}: {err}") from None
+
+
 def _flatten(path: Path, card_text: str, cmos_corner: str | None, model_lib: Path | None,
-             seen: tuple[Path, ...], section: str | None = None, model: str = "va") -> list[str]:
+             seen: tuple[Path, ...], section: str | None = None, model: str = "va",
+             cmos_text: str | None = None) -> list[str]:
     """Lines of ``path`` with every include inlined (relative to the including file)."""
     path = path.resolve()
     if path in seen:
         raise NetlistError(f"include loop: {' -> '.join(map(str, seen + (path,)))}")
     if path == (NETLIST_DIR / MTJ_CARD_FILE).resolve():
         return card_text.splitlines()
-    text = _join_continuations(path.read_text().splitlines())
+    is_cmos = cmos_text is not None and path == (NETLIST_DIR / CMOS_LIB_FILE).resolve()
+    text = _join_continuations((cmos_text if is_cmos else path.read_text()).splitlines())
     if section is not None:
         text = _lib_section(text, section, path)
     out: list[str] = []
@@ -143,7 +176,7 @@ def _flatten(path: Path, card_text: str, cmos_corner: str | None, model_lib: Pat
             sect = cmos_corner
         if not target.is_file():
             raise NetlistError(f"{path}:{number}: included file not found: {target}")
-        out.extend(_flatten(target, card_text, cmos_corner, model_lib, seen + (path,), sect, model))
+        out.extend(_flatten(target, card_text, cmos_corner, model_lib, seen + (path,), sect, model, cmos_text))
     return out
 
 
@@ -198,7 +231,7 @@ def _override_params(lines: list[str], params: Mapping[str, float], path: Path) 
     known = top_level_params(lines)
     unknown = sorted(set(params) - set(known))
     if unknown:
-        allowed = sorted(set(known) | set(_SPICE_TO_FIELD))
+        allowed = sorted(set(known) | set(_SPICE_TO_FIELD) | _CMOS_FIELDS)
         raise NetlistError(f"{path}: unknown parameter(s) {unknown}; this netlist knows {allowed}")
     out, depth = [], 0
     for ln in lines:

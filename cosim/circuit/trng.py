@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from compact_models import CmosCard, TrngCellCard
+from compact_models import TrngCellCard
 from compact_models.limits import check_count, trng_cell_with
 from compact_models.render import NETLIST_DIR
 
 from cosim.circuit.render_trng import DEFAULT_TRNG_CYCLES, TRNG_FILE, render_trng_cell
+from cosim.circuit.deck import cmos_card_for
 from cosim.circuit.spice import SpiceError, SpiceResult, run_netlist
 from cosim.circuit.stats import Proportion
 
@@ -71,7 +72,7 @@ def run_trng(n_cycles: int = DEFAULT_TRNG_CYCLES, v_write: float | None = None, 
     missing = [k for k in range(n_cycles) if f"bit_{k}" not in result.measures]
     if missing:
         raise SpiceError(f"TRNG run did not report bits for cycles {missing[:5]}; failed: {result.failed_measures}")
-    vdd = CmosCard().vdd_V
+    vdd = cmos_card_for(run_params).vdd_V
     bits = np.array([result.measures[f"bit_{k}"] > 0.5 * vdd for k in range(n_cycles)], dtype=np.uint8)
     energy = np.array([result.measures[f"e_{k}"] for k in range(n_cycles)])
     t_cycle = float(result["time"][-1]) / n_cycles

@@ -37,11 +37,12 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, special, stats
 
-from compact_models import mtj_card
-from compact_models.crossbar import CrossbarCard, check_size
+from compact_models.card_file import SHIPPED, ProcessCards
+from compact_models.crossbar import check_size
 
-from cosim.circuit.deck import resolve_model
-from cosim.luts.lut import Lut, LutError, lut_model, model_sha256
+from cosim.circuit.deck import mtj_card_for, resolve_model
+from cosim.luts.lut import (Lut, LutError, card_params, card_point, card_provenance, lut_card_params, lut_model,
+                             model_sha256)
 from cosim.luts.build_trng import tool_versions, point_seed
 from cosim.circuit.stats import Proportion
 from cosim.circuit.sweep import run_points
@@ -78,11 +79,13 @@ def position_axes(rows: int, cols: int, n: int | None = None) -> dict[str, tuple
 
 # Read ---------------------------------------------------------------------------------------------
 
-def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float, model: str = "behavioural") -> dict:
-    """The nominal array read (all P, all AP): per-position quantities as nested lists."""
+def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float, model: str = "behavioural",
+                       params: dict | None = None) -> dict:
+    """The nominal array read (all P, all AP): per-position quantities as nested lists (``params``: process-card
+    fields, :func:`xb_params`)."""
     from cosim.circuit.crossbar import crossbar_read
 
-    r = crossbar_read(rows, cols, corner, temp_C, model=model)
+    r = crossbar_read(rows, cols, corner, temp_C, params=params, model=model)
     lat = np.nanmax(r.latency_s, axis=0)
     return {"i_read_A": r.i_read_A.tolist(), "margin_V": r.margin_V.tolist(), "signal_V": r.signal_V.tolist(),
             "correct": r.correct.tolist(), "latency_s": np.where(np.isfinite(lat), lat, -1.0).tolist(),
@@ -91,12 +94,17 @@ def read_nominal_point(rows: int, cols: int, corner: str, temp_C: float, model: 
 
 
 def read_mc_point(rows: int, cols: int, seed: int, trial: int, corner: str, temp_C: float,
-                  model: str = "behavioural") -> dict:
+                  model: str = "behavioural", params: dict | None = None) -> dict:
     """One Monte Carlo array (draws from ``default_rng([seed, trial])``): currents, margins, decisions."""
     from cosim.circuit.crossbar import mc_read_trial
 
-    r = mc_read_trial(rows, cols, seed, trial, corner, temp_C, "latch", None, "shared", None, None, model)
+    r = mc_read_trial(rows, cols, seed, trial, corner, temp_C, "latch", params, "shared", None, None, model)
     return {"i_read_A": r.i_read_A.tolist(), "margin_min_V": r.margin_min_V.tolist(), "correct": r.correct.tolist()}
+
+
+def xb_params(parts: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The ``params`` of a crossbar run from :func:`cosim.luts.lut.card_params` parts: MTJ, CMOS and crossbar fields."""
+    return {**parts["deck"], **parts["crossbar"]}
 
 
 def fit_error_map(errors: np.ndarray, trials: np.ndarray, rows_ax: np.ndarray, cols_ax: np.ndarray,
@@ -143,18 +151,23 @@ def pooled_interval(k: int, n: int, per_array: list[float], level: float) -> tup
 
 def build_read_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = READ_TRIALS, n_jobs: int = 2,
                    scheduler: str | None = None, cache_dir: str | Path | None = None, rows: int = 16,
-                   cols: int = 16, model: str | None = None) -> Lut:
-    """Per-position read currents, margins and sense error rates of an R x C array (``trials`` MC arrays)."""
+                   cols: int = 16, model: str | None = None, cards: ProcessCards | None = None) -> Lut:
+    """Per-position read currents, margins and sense error rates of an R x C array (``trials`` MC arrays), for
+    the process ``cards`` (default: the shipped cards)."""
     if trials < 2:
         raise ValueError(f"trials (Monte Carlo arrays) must be >= 2 for a spread, got {trials}")
     model = resolve_model(model)
-    card = mtj_card(corner, temp_C + 273.15)
+    cards = SHIPPED if cards is None else cards
+    parts = card_params(cards)
+    card, extra = mtj_card_for(corner, temp_C, parts["deck"]), card_point(xb_params(parts))
     axes = position_axes(rows, cols)
     start = time.perf_counter()
     seed = point_seed("read-mc", rows, cols, corner, temp_C)
-    nominal = run_points(read_nominal_point, [dict(rows=rows, cols=cols, corner=corner, temp_C=temp_C, model=model)],
+    nominal = run_points(read_nominal_point, [dict(rows=rows, cols=cols, corner=corner, temp_C=temp_C, model=model,
+                                                   **extra)],
                          cache_dir, 1, scheduler, desc=f"read LUT {corner} {temp_C:g}C nominal")[0]
-    mc = run_points(read_mc_point, [dict(rows=rows, cols=cols, seed=seed, trial=t, corner=corner, temp_C=temp_C, model=model)
+    mc = run_points(read_mc_point, [dict(rows=rows, cols=cols, seed=seed, trial=t, corner=corner, temp_C=temp_C, model=model,
+                                         **extra)
                                     for t in range(trials)], cache_dir, n_jobs, scheduler,
                     desc=f"read LUT {corner} {temp_C:g}C Monte Carlo")
     i_nom = np.array(nominal["i_read_A"])
@@ -188,7 +201,7 @@ def build_read_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = READ_
     return Lut("read", dict(axes), variables, {
         "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "mtj_model": model,
         "model_sha256": model_sha256(model),
-        "crossbar_card": CrossbarCard().as_dict(), "array": [rows, cols], "sense_amp": "latch",
+        **card_provenance(cards), "crossbar_card": cards.crossbar.as_dict(), "array": [rows, cols], "sense_amp": "latch",
         "netlists": ["crossbar_read.cir (nominal: all-P and all-AP arrays, every row read)",
                      "crossbar_read.cir with per-cell draws (Monte Carlo arrays)"],
         "trials_per_point": trials, "mc_arrays": trials, "mc_seed": seed,
@@ -222,9 +235,11 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
         raise LutError(f"validate_read_lut needs a 'read' LUT, got a '{lut.kind}' LUT")
     corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
     rows, cols = (int(x) for x in lut.provenance["array"])
+    params = xb_params(lut_card_params(lut)) or None  # the LUT's own process cards
     rng = np.random.default_rng(seed)
     pos = [(int(rng.integers(rows)), int(rng.integers(cols))) for _ in range(n_points)]
-    fresh = crossbar_read(rows, cols, corner, temp_C, read_rows=sorted({r for r, _ in pos}), model=lut_model(lut))
+    fresh = crossbar_read(rows, cols, corner, temp_C, params=params, read_rows=sorted({r for r, _ in pos}),
+                          model=lut_model(lut))
     out = []
     for r, c in pos:
         for s, name in ((0, "i_read_P_A"), (1, "i_read_AP_A")):
@@ -233,7 +248,8 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
             out.append({"check": name, "position": f"({r},{c})", "lut": v_lut, "spice": v_sp,
                         "bound": f"rtol {rtol:g}", "inside": bool(abs(v_lut - v_sp) <= rtol * abs(v_sp))})
     mc_seed = point_seed("read-validate", seed, corner, temp_C)
-    mc = monte_carlo_read(rows, cols, trials, mc_seed, corner, temp_C, n_jobs=n_jobs, model=lut_model(lut))
+    mc = monte_carlo_read(rows, cols, trials, mc_seed, corner, temp_C, params=params, n_jobs=n_jobs,
+                          model=lut_model(lut))
     per_array = [float((~r.correct).mean()) for r in mc.results]
     q = mc.sense_error_rate
     lo, hi = pooled_interval(q.k, q.n, per_array, level)
@@ -244,13 +260,15 @@ def validate_read_lut(lut: Lut, n_points: int = 8, trials: int = 4, seed: int = 
 
 
 def build_crossbar_lut(kind: str, corner: str, temp_C: float, trials: int | None, n_jobs: int,
-                       scheduler: str | None, cache_dir, rows: int = 16, cols: int = 16, model: str | None = None) -> Lut:
+                       scheduler: str | None, cache_dir, rows: int = 16, cols: int = 16, model: str | None = None,
+                       cards: ProcessCards | None = None) -> Lut:
     """The CLI's entry: ``read`` or ``write`` with that kind's default trials."""
     if kind == "read":
-        return build_read_lut(corner, temp_C, trials or READ_TRIALS, n_jobs, scheduler, cache_dir, rows, cols, model)
+        return build_read_lut(corner, temp_C, trials or READ_TRIALS, n_jobs, scheduler, cache_dir, rows, cols, model,
+                              cards)
     if kind == "write":
         from cosim.luts.build_write import build_write_lut
 
         return build_write_lut(corner, temp_C, trials or WRITE_TRIALS, n_jobs, scheduler, cache_dir, rows, cols,
-                               model=model)
+                               model=model, cards=cards)
     raise LutError(f"not a crossbar LUT kind: {kind!r}")

@@ -22,24 +22,26 @@ from pathlib import Path
 
 import numpy as np
 
-from compact_models import mtj_card
-from compact_models.crossbar import HALF_SELECT_FRACTION, CrossbarCard, check_scheme
+from compact_models.card_file import SHIPPED, ProcessCards
+from compact_models.crossbar import HALF_SELECT_FRACTION, check_scheme
 
-from cosim.circuit.deck import resolve_model
+from cosim.circuit.deck import mtj_card_for, resolve_model
 from cosim.circuit.stats import Proportion
 from cosim.circuit.sweep import run_points
 from cosim.circuit.switching import SWEEP_DT_THERMAL_S, final_mz
-from cosim.luts.build_crossbar import WRITE_DT_THERMAL_S, WRITE_GRID, WRITE_TRIALS, position_axes, utc_now
+from cosim.luts.build_crossbar import WRITE_DT_THERMAL_S, WRITE_GRID, WRITE_TRIALS, position_axes, utc_now, xb_params
 from cosim.luts.build_trng import point_seed, tool_versions
-from cosim.luts.lut import Lut, LutError, lut_model, model_sha256
+from cosim.luts.lut import (Lut, LutError, card_params, card_point, card_provenance, lut_card_params, lut_model,
+                             model_sha256)
 
 
 def write_position_point(rows: int, cols: int, row: int, col: int, scheme: str, corner: str, temp_C: float,
-                         seed: int, model: str = "behavioural") -> dict:
-    """One array write at (row, col): delivered MTJ voltages, energy, latency (thermal step WRITE_DT_THERMAL_S)."""
+                         seed: int, model: str = "behavioural", params: dict | None = None) -> dict:
+    """One array write at (row, col): delivered MTJ voltages, energy, latency (thermal step WRITE_DT_THERMAL_S;
+    ``params``: process-card fields, :func:`cosim.luts.build_crossbar.xb_params`)."""
     from cosim.circuit.crossbar_write import crossbar_write
 
-    w = crossbar_write(rows, cols, scheme, (row, col), corner, temp_C, params={"mtj_dt_th": WRITE_DT_THERMAL_S},
+    w = crossbar_write(rows, cols, scheme, (row, col), corner, temp_C, params={**(params or {}), "mtj_dt_th": WRITE_DT_THERMAL_S},
                        seed=seed, model=model)
     v_row = max((float(w.v_mtj_V[p]) for p in w.row_sharing()), default=0.0)
     v_col = max((float(w.v_mtj_V[p]) for p in w.col_sharing()), default=0.0)
@@ -49,38 +51,43 @@ def write_position_point(rows: int, cols: int, row: int, col: int, scheme: str, 
 
 
 def pulse_trials_point(v_V: float, t_pulse_s: float, trials: int, seed: int, corner: str, temp_C: float,
-                       model: str = "behavioural") -> dict:
-    """``trials`` cells starting in P under an ideal pulse: how many switched."""
-    mz = final_mz(max(float(v_V), 0.0), t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C, model=model)
+                       model: str = "behavioural", params: dict | None = None) -> dict:
+    """``trials`` cells starting in P under an ideal pulse: how many switched (``params``: MTJ and CMOS card fields)."""
+    mz = final_mz(max(float(v_V), 0.0), t_pulse_s, trials, seed=seed, corner=corner, temp_C=temp_C, params=params,
+                  model=model)
     return {"k": int(np.sum(mz < 0)), "n": int(len(mz))}
 
 
 def build_write_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = WRITE_TRIALS, n_jobs: int = 2,
                     scheduler: str | None = None, cache_dir: str | Path | None = None, rows: int = 16,
-                    cols: int = 16, scheme: str = "v2", grid: int = WRITE_GRID, model: str | None = None) -> Lut:
-    """Delivered voltages, switching and half-select disturb per selected position (a ``grid`` x ``grid`` sub-grid)."""
+                    cols: int = 16, scheme: str = "v2", grid: int = WRITE_GRID, model: str | None = None,
+                    cards: ProcessCards | None = None) -> Lut:
+    """Delivered voltages, switching and half-select disturb per selected position (a ``grid`` x ``grid`` sub-grid),
+    for the process ``cards`` (default: the shipped cards)."""
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
     model = resolve_model(model)
     check_scheme(scheme)
-    card = mtj_card(corner, temp_C + 273.15)
-    xb = CrossbarCard()
+    cards = SHIPPED if cards is None else cards
+    parts = card_params(cards)
+    card, xb = mtj_card_for(corner, temp_C, parts["deck"]), cards.crossbar
+    array_extra, trial_extra = card_point(xb_params(parts)), card_point(parts["deck"])
     axes = position_axes(rows, cols, grid)
     r_ax, c_ax = axes["row"][1], axes["col"][1]
     start = time.perf_counter()
     sel = [(int(r), int(c)) for r in r_ax for c in c_ax]
     pts = [dict(rows=rows, cols=cols, row=r, col=c, scheme=scheme, corner=corner, temp_C=temp_C,
-                seed=point_seed("write", r, c, scheme, corner, temp_C), model=model) for r, c in sel]
+                seed=point_seed("write", r, c, scheme, corner, temp_C), model=model, **array_extra) for r, c in sel]
     res = run_points(write_position_point, pts, cache_dir, n_jobs, scheduler,
                      desc=f"write LUT {corner} {temp_C:g}C array")
     t_w = res[0]["t_write_s"]
     sw_pts, dist_pts = [], []
     for (r, c), w in zip(sel, res):
         sw_pts.append(dict(v_V=round(w["v_cell_V"], 6), t_pulse_s=t_w, trials=trials, corner=corner, temp_C=temp_C,
-                           seed=point_seed("switch", r, c, scheme, corner, temp_C), model=model))
+                           seed=point_seed("switch", r, c, scheme, corner, temp_C), model=model, **trial_extra))
         dist_pts.append(dict(v_V=round(max(w["v_half_row_V"], w["v_half_col_V"]), 6), t_pulse_s=t_w, trials=trials,
                              corner=corner, temp_C=temp_C, seed=point_seed("disturb", r, c, scheme, corner, temp_C),
-                             model=model))
+                             model=model, **trial_extra))
     probs = run_points(pulse_trials_point, sw_pts + dist_pts, cache_dir, n_jobs, scheduler,
                        desc=f"write LUT {corner} {temp_C:g}C trials")
     shape = (len(r_ax), len(c_ax))
@@ -109,7 +116,7 @@ def build_write_lut(corner: str = "tt", temp_C: float = 27.0, trials: int = WRIT
     return Lut("write", dict(axes), variables, {
         "corner": corner, "temp_C": temp_C, "model_card": card.as_dict(), "mtj_model": model,
         "model_sha256": model_sha256(model),
-        "crossbar_card": xb.as_dict(), "array": [rows, cols], "scheme": scheme,
+        **card_provenance(cards), "crossbar_card": xb.as_dict(), "array": [rows, cols], "scheme": scheme,
         "half_select_fraction": HALF_SELECT_FRACTION[scheme], "v_drive_V": xb.v_write_V, "t_write_s": t_w,
         "selected_positions": f"{len(r_ax)} x {len(c_ax)} sub-grid of the {rows} x {cols} array (rows "
                               f"{r_ax.astype(int).tolist()}, cols {c_ax.astype(int).tolist()}); one array "
@@ -143,19 +150,21 @@ def validate_write_lut(lut: Lut, n_points: int = 4, trials: int = 64, seed: int 
     off = [(r, c) for r in range(rows) for c in range(cols) if r not in r_ax or c not in c_ax]
     if not off:
         raise LutError("the write LUT covers every position; nothing off its grid to validate")
+    parts = lut_card_params(lut)  # the LUT's own process cards
+    array_extra, trial_extra = card_point(xb_params(parts)), card_point(parts["deck"])
     rng = np.random.default_rng(seed)
     picks = [off[i] for i in rng.choice(len(off), size=min(n_points, len(off)), replace=False)]
     pts = [dict(rows=rows, cols=cols, row=r, col=c, scheme=scheme, corner=corner, temp_C=temp_C,
-                seed=point_seed("write-validate", r, c, seed), model=lut_model(lut)) for r, c in picks]
+                seed=point_seed("write-validate", r, c, seed), model=lut_model(lut), **array_extra) for r, c in picks]
     fresh = run_points(write_position_point, pts, None, n_jobs, None, desc="write validate array")
     t_w = lut.provenance["t_write_s"]
     tr_pts = []
     for (r, c), w in zip(picks, fresh):
         tr_pts.append(dict(v_V=w["v_cell_V"], t_pulse_s=t_w, trials=trials, corner=corner, temp_C=temp_C,
-                           seed=point_seed("switch-validate", r, c, seed), model=lut_model(lut)))
+                           seed=point_seed("switch-validate", r, c, seed), model=lut_model(lut), **trial_extra))
         tr_pts.append(dict(v_V=max(w["v_half_row_V"], w["v_half_col_V"]), t_pulse_s=t_w, trials=trials,
                            corner=corner, temp_C=temp_C, seed=point_seed("disturb-validate", r, c, seed),
-                           model=lut_model(lut)))
+                           model=lut_model(lut), **trial_extra))
     tr = run_points(pulse_trials_point, tr_pts, None, n_jobs, None, desc="write validate trials")
     out = []
     for i, ((r, c), w) in enumerate(zip(picks, fresh)):

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
+from compact_models.card import CardError
+from compact_models.card_file import SHIPPED, ProcessCards, card_differences
 from compact_models.render import NETLIST_DIR, write_atomic
 
 from cosim.circuit.render_trng import TRNG_FILE
@@ -69,6 +71,68 @@ def model_sha256(model: str) -> str:
 def lut_model(lut: "Lut") -> str:
     """The VCMA_MTJ form a LUT was built with (LUTs from before the Verilog-A model: behavioural)."""
     return str(lut.provenance.get("mtj_model", "behavioural"))
+
+
+CARD_SECTIONS = {"trng": ("mtj", "cmos", "trng_cell"), "read": ("mtj", "cmos", "crossbar"),
+                 "write": ("mtj", "cmos", "crossbar")}
+"""The process-card sections each LUT kind depends on (what :func:`check_lut_cards` compares)."""
+
+
+def card_provenance(cards: ProcessCards | None) -> dict:
+    """The provenance entries a LUT built with ``cards`` (None: the shipped cards) carries: ``cards`` (every
+    section, the MTJ and CMOS cards typical, MTJ at 300 K), ``cards_sha256`` and ``card_file``."""
+    cards = SHIPPED if cards is None else cards
+    return {"cards": cards.as_dict(), "cards_sha256": cards.fingerprint(), "card_file": cards.source}
+
+
+def lut_cards(lut: "Lut") -> ProcessCards:
+    """The process cards a LUT was built with (a LUT from before card files: the shipped cards)."""
+    cards = lut.provenance.get("cards")
+    if cards is None:
+        return SHIPPED
+    try:
+        if not isinstance(cards, dict) or not all(isinstance(v, dict) for v in cards.values()):
+            raise CardError("it must be an object of card sections")
+        return ProcessCards.from_dict(cards, source=str(lut.provenance.get("card_file", "LUT provenance")))
+    except (CardError, TypeError) as err:
+        raise LutError(f"provenance cards cannot be read: {err}") from None
+
+
+def card_params(cards: ProcessCards | None) -> dict[str, dict[str, float]]:
+    """What a LUT build passes to its SPICE runs for ``cards`` (None: the shipped cards; each part holds only the
+    fields that differ from the shipped cards, so a build with the shipped cards keeps its cache keys): ``deck``
+    (MTJ and CMOS fields, every deck; not the MTJ's ``dt_thermal_s``: sweeps set their own thermal step),
+    ``cell`` (TRNG-cell ``.param`` names, ``trng_cell.cir`` runs), ``crossbar`` (crossbar-card fields)."""
+    cards = SHIPPED if cards is None else cards
+    deck = {k: v for k, v in cards.deck_params().items() if k != "dt_thermal_s"}
+    return {"deck": deck, "cell": cards.cell_params(), "crossbar": cards.crossbar_params()}
+
+
+def card_point(params: dict[str, float]) -> dict:
+    """``{"params": params}`` to add to a sweep point, or nothing for the shipped cards: the card values are part
+    of the point, so of its cache key (``cosim.circuit.sweep.point_key``), and shipped-card builds keep theirs."""
+    return {"params": dict(params)} if params else {}
+
+
+def lut_card_params(lut: "Lut") -> dict[str, dict[str, float]]:
+    """:func:`card_params` of the cards ``lut`` was built with: what rebuilding or validating it passes to SPICE."""
+    return card_params(lut_cards(lut))
+
+
+def check_lut_cards(lut: "Lut", requested: ProcessCards, where: str = "LUT") -> None:
+    """Refuse a LUT built with other process cards than ``requested``, naming every
+    differing field with both values (the sections its kind depends on, :data:`CARD_SECTIONS`)."""
+    have = lut_cards(lut)
+    diff = card_differences(have.as_dict(), requested.as_dict(), CARD_SECTIONS.get(lut.kind))
+    if diff:
+        shown = "; ".join(f"[{s}] {n}: LUT {_num(a)}, requested {_num(b)}" for s, n, a, b in diff[:6])
+        more = f"; and {len(diff) - 6} more" if len(diff) > 6 else ""
+        raise LutError(f"{where}: built with other process cards ({have.source}) than requested "
+                       f"({requested.source}): {shown}{more}; rebuild it with `vcma lut build --card FILE`")
+
+
+def _num(x) -> str:
+    return "(none)" if x is None else f"{x:.10g}"
 
 
 def file_sha256(path: Path) -> str:
@@ -161,7 +225,10 @@ class Lut:
         return path
 
     @classmethod
-    def load(cls, path: str | Path, kind: str | None = None, check_model: bool = True) -> "Lut":
+    def load(cls, path: str | Path, kind: str | None = None, check_model: bool = True,
+             cards: ProcessCards | None = None) -> "Lut":
+        """Read and check a LUT file. ``cards``: the process cards the caller needs (``card_file.SHIPPED`` for
+        the shipped ones; None: not checked); a LUT built with other cards is refused naming the fields."""
         path = Path(path)
         if not path.is_file():
             raise LutError(f"LUT file not found: {path}")
@@ -190,9 +257,12 @@ class Lut:
         axes = {n: (u, arrays[f"axis:{n}"]) for n, u in meta["axes"].items()}
         variables = {n: (v["unit"], tuple(v["axes"]), arrays[f"var:{n}"]) for n, v in meta["variables"].items()}
         try:
-            return cls(meta["kind"], axes, variables, prov)
+            lut = cls(meta["kind"], axes, variables, prov)
+            if cards is not None:
+                check_lut_cards(lut, cards, str(path))
+            return lut
         except LutError as err:
-            raise LutError(f"{path}: {err}") from None
+            raise LutError(err if str(err).startswith(f"{path}:") else f"{path}: {err}") from None
 
 
 def _jsonable(x):

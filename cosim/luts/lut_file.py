@@ -189,6 +189,15 @@ def _cell_check_ok(x: Any) -> bool:
             and _serial_correlation_ok(x.get("serial_correlation")))
 
 
+def _fit_ok(x: Any) -> bool:
+    rows = x.get("widths") if isinstance(x, dict) else None
+    return isinstance(rows, list) and all(
+        isinstance(r, dict) and _is_number(r.get("t_pulse_s")) and r.get("method") in ("glm", "fallback")
+        and (r["method"] == "fallback" or (_is_number(r.get("deviance")) and type(r.get("dof")) is int
+                                           and (r.get("gof_p") is None or _is_number(r.get("gof_p")))))
+        for r in rows)
+
+
 PROVENANCE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "corner": (lambda x: isinstance(x, str), "a string"),
     "temp_C": (lambda x: _is_number(x) and x > -273.15, "a finite temperature above -273.15 C"),
@@ -198,6 +207,7 @@ PROVENANCE_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "cycle_time_s": (lambda x: _is_number(x) and x > 0, "a finite time > 0 s (the TRNG cell's cycle)"),
     "cell_check": (_cell_check_ok, "an object with amplitude_correction > 0 and serial_correlation "
                                    "{lag1, ci95: [lo, hi]}"),
+    "fit": (_fit_ok, "an object whose widths are rows {t_pulse_s, method glm|fallback; glm: deviance, dof, gof_p}"),
 }
 """Provenance fields later stages read: their types and ranges (checked where present; the noise emulator
 refuses a trng LUT without ``cycle_time_s``)."""

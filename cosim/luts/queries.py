@@ -1,5 +1,6 @@
-"""Queries on a trng LUT that later stages share: the MTJ voltage a TRNG cell's driver delivers, and
-the driver amplitude at which a cell's switching probability hits a target (calibration)."""
+"""Queries on a trng LUT that later stages share: which variable holds P(switch) (the fit where present),
+the MTJ voltage a TRNG cell's driver delivers, and the driver amplitude at which a cell's switching
+probability hits a target (calibration)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import numpy as np
 
 from cosim.circuit.render_trng import TRNG_T_PULSE_S
 from cosim.luts.lut import Lut, LutError
+
+
+def switching_probability_var(lut: Lut) -> str:
+    """The LUT variable later stages read for P(switch): the fitted ``p_switch_fit`` (smooth, from
+    :func:`cosim.luts.fit.add_fit`) where the LUT has one, else the raw ``p_switch`` (k/n; older LUTs)."""
+    return "p_switch_fit" if "p_switch_fit" in lut.variables else "p_switch"
 
 
 def amplitude_correction(lut: Lut) -> float:
@@ -53,7 +60,8 @@ def driver_range(lut: Lut, scale_min: float = 1.0, scale_max: float = 1.0) -> tu
 def calibrate_v_write(lut: Lut, t_pulse_s: float = TRNG_T_PULSE_S, target: float = 0.5) -> float:
     """The driver amplitude at which a nominal cell's switching probability equals ``target``."""
     lo, hi = driver_range(lut)
-    p = lambda v: lut.interp("p_switch", v_write_V=mtj_voltage(lut, v), t_pulse_s=t_pulse_s)  # noqa: E731
+    var = switching_probability_var(lut)
+    p = lambda v: lut.interp(var, v_write_V=mtj_voltage(lut, v), t_pulse_s=t_pulse_s)  # noqa: E731
     if p(lo) > target or p(hi) < target:
         raise LutError(f"P = {target} is not reached inside the LUT's amplitude range at t_pulse = {t_pulse_s:g} s")
     return float(bisect_increasing(lambda v: p(v) - target, np.array(lo), np.array(hi)))

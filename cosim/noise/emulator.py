@@ -1,7 +1,8 @@
 """Fast torch emulator of an R x C array of VCMA-MTJ TRNG cells, driven by the LUTs.
 
 Per cycle every cell latches 1 with its own probability, the ``trng`` LUT's switching probability
-at the voltage that cell's MTJ actually sees:
+(its fitted ``p_switch_fit`` where present, else the raw ``p_switch``) at the voltage that cell's MTJ
+actually sees:
 
     V_mtj = v_write * f_cell(v_write) * g(row, col) * V_c,nominal / V_c,cell
 
@@ -37,7 +38,8 @@ import torch
 from compact_models import DEVICE_SPREADS, mtj_card
 
 from cosim.luts.lut import Lut, LutError
-from cosim.luts.queries import (bisect_increasing, calibrate_v_write, driver_range, mtj_voltage)
+from cosim.luts.queries import (bisect_increasing, calibrate_v_write, driver_range, mtj_voltage,
+                                switching_probability_var)
 from cosim.circuit.render_trng import TRNG_T_PULSE_S
 from cosim.noise.sources import BitNoiseSource
 from cosim.noise.defaults import DEFAULT_TRANSFORM, MTJ_TRANSFORM  # noqa: F401 (MTJ_TRANSFORM: re-exported)
@@ -81,7 +83,8 @@ class TrngArrayEmulator:
         if sense_error_rate is not None and not 0 <= sense_error_rate < 0.5:
             raise ValueError(f"sense_error_rate must be in [0, 0.5), got {sense_error_rate}")
         self.lut, self.rows, self.cols, self.t_pulse_s = lut, rows, cols, float(t_pulse_s)
-        lut.interp("p_switch", v_write_V=lut.axis("v_write_V")[0], t_pulse_s=self.t_pulse_s)  # range check
+        self.p_var = switching_probability_var(lut)  # the fitted P(switch) where the LUT has one
+        lut.interp(self.p_var, v_write_V=lut.axis("v_write_V")[0], t_pulse_s=self.t_pulse_s)  # range check
         corner, temp_C = lut.provenance.get("corner", "tt"), lut.provenance.get("temp_C", 27.0)
         scale = np.ones((rows, cols))
         if variation:
@@ -126,7 +129,7 @@ class TrngArrayEmulator:
 
     def _p(self, v_write: np.ndarray, scale: np.ndarray) -> np.ndarray:
         v_mtj = mtj_voltage(self.lut, v_write) * scale
-        return self.lut.interp("p_switch", v_write_V=v_mtj, t_pulse_s=np.full_like(v_mtj, self.t_pulse_s))
+        return self.lut.interp(self.p_var, v_write_V=v_mtj, t_pulse_s=np.full_like(v_mtj, self.t_pulse_s))
 
     def _calibrate(self, scale: np.ndarray) -> np.ndarray:
         """One driver amplitude per column of ``scale`` with the column's mean P(1) = 0.5."""
