@@ -45,9 +45,10 @@ settled read-out (see the module docstring)."""
 SETTLE_MARGIN_KT = 8.0
 """A trial is decided once its energy is this many kB T / (Ms V) below the saddle: regaining 8 kT by a
 thermal kick has a Boltzmann factor of 3e-4."""
-SETTLE_WAITS_S = (SWEEP_T_SETTLE_S, 6e-9, 15e-9)
+SETTLE_WAITS_S = (SWEEP_T_SETTLE_S, 15e-9)
 """Successive waits after the pulse: a batch with an undecided cell is run again, same seed, to the next
-one. Measured at 0.82 V / 0.5 ns and 1.3 V / 0.8 ns (256 trials each, followed to 25 ns): with the 8 kT
+one; when batches run one after another (``n_jobs=1``, as inside a LUT sweep), a batch that needed the
+longer wait sends the next batches of the same point straight to it. Measured at 0.82 V / 0.5 ns and 1.3 V / 0.8 ns (256 trials each, followed to 25 ns): with the 8 kT
 margin 42 % and 100 % of trials were still undecided at 2 ns, all were decided by 10.7 ns, and none crossed
 the equator after its decision; with 5 kT one of another 32 did (1.3 V / 0.8 ns, seed 21), with 1 kT 14 of 128."""
 SETTLE_MAX_S = SETTLE_WAITS_S[-1]
@@ -138,9 +139,15 @@ def switching_outcomes(v_write: float, t_pulse: float, n_trials: int = 32, seed:
     run_params = {"v_write": v_write, "t_pulse": t_pulse, "t_settle": t_settle, "dt_thermal_s": dt_thermal_s,
                   **(params or {})}
     sizes = [min(batch, n_trials - start) for start in range(0, n_trials, batch)]
-    jobs = (delayed(_batch_outcomes)(n, run_params, seed + i, corner, temp_C, backend, model)
-            for i, n in enumerate(sizes))
-    parts = [fn(*args, **kw) for fn, args, kw in jobs] if n_jobs == 1 else Parallel(n_jobs=n_jobs, backend="loky")(jobs)
+    if n_jobs == 1:  # one after another: once a batch needed the long wait, look there first
+        parts = []
+        for i, n in enumerate(sizes):
+            parts.append(_batch_outcomes(n, run_params, seed + i, corner, temp_C, backend, model))
+            if parts[-1].late:
+                run_params = {**run_params, "t_settle": max(run_params["t_settle"], SETTLE_MAX_S)}
+    else:
+        parts = Parallel(n_jobs=n_jobs, backend="loky")(
+            delayed(_batch_outcomes)(n, run_params, seed + i, corner, temp_C, backend, model) for i, n in enumerate(sizes))
     return Outcomes(np.concatenate([p.mz for p in parts]), np.concatenate([p.settle_s for p in parts]))
 
 
