@@ -17,7 +17,9 @@ class CardError(ValueError):
     """A model card, corner or override that cannot be used (names the offending key)."""
 
 
-SPICE_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6}
+SPICE_SCALE = {"a": 1e-18, "f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "mil": 25.4e-6, "m": 1e-3, "k": 1e3, "meg": 1e6,
+               "g": 1e9, "t": 1e12}
+"""ngspice's scale suffixes (case-insensitive), the one table every parser and renderer here uses."""
 
 
 def param(default: float, unit: str, lo: float | None, hi: float | None, spice: str, doc: str,

@@ -175,3 +175,39 @@ def test_a_transient_with_too_many_points_is_refused_before_running(tmp_path):
     with pytest.raises(NetlistError, match=r"transient '\.tran 1f \{tstop\}' needs at least 1e\+12 time points"):
         run_netlist(path)
     assert time.monotonic() - start < 5
+
+
+def _demo(tmp_path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cosim.app.cli", "demo", "--out", str(tmp_path / "demo"),
+                             "--images", "64", "--seeds", "2", "--steps", "20", "--sources", "software,mtj"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _family(proc: subprocess.Popen, seconds: float) -> set[int]:
+    """The demo's process tree, watched for ``seconds`` (its SPICE workers come and go)."""
+    seen, end = {proc.pid}, time.monotonic() + seconds
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            seen |= {c.pid for c in psutil.Process(proc.pid).children(recursive=True)}
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.2)
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_or_killed_demo_leaves_no_process(tmp_path, sig):
+    """Ctrl-C during `vcma demo`: exit 130 with one line; SIGKILL: nothing of it alive 5 s later."""
+    proc = _demo(tmp_path)
+    pids = _family(proc, 12.0)
+    assert proc.poll() is None, "the demo ended before it could be interrupted"
+    os.killpg(proc.pid, sig)
+    proc.wait(timeout=60)
+    time.sleep(5)
+    assert not _alive(pids), f"still alive 5 s after {sig.name}: {_alive(pids)}"
+    if sig == signal.SIGINT:
+        err = proc.stderr.read()
+        assert proc.returncode == 130 and "Traceback" not in err
+        lines = [ln for ln in err.replace("\r", "\n").splitlines() if ln.startswith("vcma:")]
+        assert len(lines) == 1 and "interrupted" in lines[0], err[-2000:]

@@ -24,16 +24,15 @@ def parse_params(items: list[str]) -> dict[str, float]:
     return params
 
 
-_SUFFIX = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6, "g": 1e9}
-
-
 def si(text: str) -> float:
     """A number with an optional SPICE suffix (``0.5n``, ``40k``)."""
     low = text.lower()
-    for suffix in sorted(_SUFFIX, key=len, reverse=True):
+    from compact_models.card import SPICE_SCALE
+
+    for suffix in sorted(SPICE_SCALE, key=len, reverse=True):
         if low.endswith(suffix) and low[: -len(suffix)]:
             try:
-                return float(low[: -len(suffix)]) * _SUFFIX[suffix]
+                return float(low[: -len(suffix)]) * SPICE_SCALE[suffix]
             except ValueError:
                 break
     return float(text)

@@ -11,6 +11,7 @@ from typing import Literal, Mapping, get_args
 
 from compact_models import CardError, MtjCard, mtj_card
 from compact_models import osdi
+from compact_models.card import SPICE_SCALE
 from compact_models.cmos import CmosCard, check_corner, render_cmos_lib
 from compact_models.limits import check_temperature_C
 from compact_models.render import CMOS_LIB_FILE, DEFAULT_TEMP_C, MTJ_CARD_FILE, NETLIST_DIR, render_mtj_card
@@ -257,8 +258,6 @@ are gigabytes and hours."""
 _TRAN = re.compile(r"^\s*\.tran\s+(.*)$", re.IGNORECASE)
 _SPICE_NUMBER = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpfa])?[a-z]*(?![\w.])",
                            re.IGNORECASE)
-_SCALE = {None: 1.0, "t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "m": 1e-3, "mil": 25.4e-6, "u": 1e-6, "n": 1e-9,
-          "p": 1e-12, "f": 1e-15, "a": 1e-18}
 
 
 def max_tran_points() -> float:
@@ -284,7 +283,7 @@ def _spice_value(text: str, params: dict[str, str], depth: int = 0) -> float | N
     if depth > 20:
         return None
     expr = text.strip().strip("{}'\"").strip()
-    expr = _SPICE_NUMBER.sub(lambda m: repr(float(m.group(1)) * _SCALE[(m.group(2) or "").lower() or None]), expr)
+    expr = _SPICE_NUMBER.sub(lambda m: repr(float(m.group(1)) * SPICE_SCALE.get((m.group(2) or "").lower(), 1.0)), expr)
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError:
