@@ -260,19 +260,24 @@ _SPICE_NUMBER = re.compile(r"(?<![\w.])((?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|m
                            re.IGNORECASE)
 
 
-def max_tran_points() -> float:
+def positive_env(name: str, default: float, what: str, error: type[Exception], finite: bool = False) -> float:
+    """A number > 0 from environment variable ``name`` (``default`` when unset); else ``error`` naming it."""
     import os
 
-    value = os.environ.get("VCMA_SPICE_MAX_POINTS", "")
+    value = os.environ.get(name, "")
     if not value:
-        return MAX_TRAN_POINTS
+        return default
     try:
-        limit = float(value)
+        number = float(value)
     except ValueError:
-        limit = -1.0
-    if not limit > 0:
-        raise NetlistError(f"VCMA_SPICE_MAX_POINTS must be a positive number, got {value!r}")
-    return limit
+        number = -1.0
+    if not (0 < number < float("inf") if finite else number > 0):
+        raise error(f"{name} must be {what}, got {value!r}")
+    return number
+
+
+def max_tran_points() -> float:
+    return positive_env("VCMA_SPICE_MAX_POINTS", MAX_TRAN_POINTS, "a positive number", NetlistError)
 
 
 def _spice_value(text: str, params: dict[str, str], depth: int = 0) -> float | None:

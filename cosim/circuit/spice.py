@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cosim.circuit.deck import OSDI_MARK, NetlistError, build_deck, check_tran_size
+from cosim.circuit.deck import OSDI_MARK, NetlistError, build_deck, check_tran_size, positive_env
 
 __all__ = ["SpiceError", "SpiceTimeout", "NetlistError", "SpiceResult", "run_deck", "run_netlist", "ngspice_version",
            "spice_timeout_s", "DEFAULT_TIMEOUT_S"]
@@ -68,15 +68,8 @@ class SpiceTimeout(SpiceError):
 def spice_timeout_s(timeout_s: float | None = None) -> float:
     """The wall-clock limit of a run: ``timeout_s``, else ``VCMA_SPICE_TIMEOUT_S``, else :data:`DEFAULT_TIMEOUT_S`."""
     if timeout_s is None:
-        value = os.environ.get("VCMA_SPICE_TIMEOUT_S", "")
-        if not value:
-            return DEFAULT_TIMEOUT_S
-        try:
-            timeout_s = float(value)
-        except ValueError:
-            raise SpiceError(f"VCMA_SPICE_TIMEOUT_S must be a number of seconds > 0, got {value!r}") from None
-        if not 0 < timeout_s < float("inf"):
-            raise SpiceError(f"VCMA_SPICE_TIMEOUT_S must be a number of seconds > 0, got {value!r}")
+        return positive_env("VCMA_SPICE_TIMEOUT_S", DEFAULT_TIMEOUT_S, "a number of seconds > 0", SpiceError,
+                            finite=True)
     if not 0 < timeout_s < float("inf"):
         raise SpiceError(f"timeout_s must be a number of seconds > 0, got {timeout_s!r}")
     return float(timeout_s)
