@@ -236,11 +236,10 @@ def check_count(name: str, value) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _spice_part(out: Path, report: dict, trng_cycles: int, switching_trials: int, seed: int):
-    """SPICE: switching probability against pulse width at 1.3 V, and the TRNG cell; plots and report entries."""
-    from cosim.app.plots import plot_switching_curve, plot_trng
+def _switching_part(out: Path, report: dict, switching_trials: int, seed: int) -> None:
+    """SPICE: switching probability against pulse width at 1.3 V; plot and report entry."""
+    from cosim.app.plots import plot_switching_curve
     from cosim.circuit.switching import switching_probability
-    from cosim.circuit.trng import run_trng
 
     probs = [switching_probability(1.3, w, switching_trials, seed=seed, n_jobs=os.cpu_count() or 1)
              for w in WIDTHS_S]
@@ -250,6 +249,12 @@ def _spice_part(out: Path, report: dict, trng_cycles: int, switching_trials: int
     report["switching_vs_width_1p3V"] = [{"t_pulse_s": w, "p": q.p, "ci95": q.ci, "n": q.n}
                                          for w, q in zip(WIDTHS_S, probs)]
 
+
+def _trng_part(out: Path, report: dict, trng_cycles: int, seed: int):
+    """SPICE: the TRNG cell for ``trng_cycles`` cycles; plot, bits and report entry."""
+    from cosim.app.plots import plot_trng
+    from cosim.circuit.trng import run_trng
+
     trng = run_trng(trng_cycles, seed=seed)
     plot_trng(trng.result, trng.bits, trng.cycle_time_s, out / "trng_cell.png")
     np.save(out / "trng_bits.npy", trng.bits)
@@ -258,63 +263,100 @@ def _spice_part(out: Path, report: dict, trng_cycles: int, switching_trials: int
     return trng
 
 
-def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles: int = 16,
-             switching_trials: int = 32, seed: int = 1, n_seeds: int = 3, steps: int = 50,
-             sources: list[str] | tuple[str, ...] = DEMO_SOURCES, lut_path: str | os.PathLike | None = None,
-             ddpm_path: str | os.PathLike | None = None, classifier_path: str | os.PathLike | None = None,
-             threads: int = 2, progress: bool = False) -> dict:
-    """Run the whole chain; returns the report dictionary (also written as report.json / report.md).
-
-    Inputs are checked before any simulation: counts must be positive, the checkpoints must exist and
-    be of the right kind, a given ``lut_path`` must be a trng LUT. Without ``lut_path`` the shipped
-    TT 27 C LUT is used; if it cannot be used the mtj sources are skipped and the report says why.
-    """
+def _check_demo_inputs(n_images, trng_cycles, switching_trials, n_seeds, steps, threads, sources) -> None:
     for name, value in (("n_images", n_images), ("trng_cycles", trng_cycles), ("switching_trials", switching_trials),
                         ("n_seeds", n_seeds), ("steps", steps), ("threads", threads)):
         check_count(name, value)
     unknown = [s for s in sources if s not in DEMO_SOURCES]
     if unknown or not sources:
         raise ValueError(f"unknown demo source(s) {unknown}; choose from {', '.join(DEMO_SOURCES)}")
-    import torch
 
-    torch.set_num_threads(threads)
-    scorer = Scorer(ddpm_path, classifier_path, steps=steps)  # checkpoints first: fail before SPICE
-    lut, lut_note = None, None
-    if any(s in MTJ_SOURCES for s in sources):
-        if lut_path is not None:
-            lut = load_trng_lut(lut_path)
-        else:
-            try:
-                lut = load_trng_lut()
-            except LutError as err:
-                lut_note = f"mtj sources skipped: the shipped TT 27 C trng LUT cannot be used ({err})"
+
+def _demo_lut(sources, lut_path) -> tuple[Lut | None, str | None]:
+    """The trng LUT for the mtj sources (None without mtj sources), or None and why the shipped one is unusable."""
+    if not any(s in MTJ_SOURCES for s in sources):
+        return None, None
+    if lut_path is not None:
+        return load_trng_lut(lut_path), None
+    try:
+        return load_trng_lut(), None
+    except LutError as err:
+        return None, f"mtj sources skipped: the shipped TT 27 C trng LUT cannot be used ({err})"
+
+
+def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles: int = 16,
+             switching_trials: int = 32, seed: int = 1, n_seeds: int = 3, steps: int = 50,
+             sources: list[str] | tuple[str, ...] = DEMO_SOURCES, lut_path: str | os.PathLike | None = None,
+             ddpm_path: str | os.PathLike | None = None, classifier_path: str | os.PathLike | None = None,
+             threads: int = 2, quiet: bool = False, device: str = "cpu") -> dict:
+    """Run the whole chain; returns the report dictionary (also written as report.json / report.md).
+
+    Talks while it works: one ``[k/N] stage ... time`` line per stage on stdout (the first before any
+    checkpoint is read) and progress bars on stderr; ``quiet`` silences both. Inputs are checked before
+    any simulation: counts must be positive, the checkpoints must exist and be of the right kind, a given
+    ``lut_path`` must be a trng LUT. Without ``lut_path`` the shipped TT 27 C LUT is used; if it cannot be
+    used the mtj sources are skipped and the report says why. ``device`` (``cpu``, ``cuda``, ``cuda:N``) is
+    checked first and recorded in the report.
+    """
+    from cosim.app.stages import Stages
+    from cosim.noise.sources import torch_device
+
+    _check_demo_inputs(n_images, trng_cycles, switching_trials, n_seeds, steps, threads, sources)
+    device = str(torch_device(device, "device"))
+    stages = Stages(4 + len(sources), quiet=quiet)
+    with stages.stage("checkpoints, held-out digit features and the trng LUT"):
+        import torch
+
+        torch.set_num_threads(threads)
+        # TODO(device): Scorer -- load the DDPM/classifier on `device` and sample there (Scorer(..., device=device))
+        scorer = Scorer(ddpm_path, classifier_path, steps=steps)  # checkpoints first: fail before SPICE
+        lut, lut_note = _demo_lut(sources, lut_path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     report: dict = {"seed": seed, "n_images": n_images, "seeds": [seed + i for i in range(n_seeds)],
                     "sampler": {"kind": "ddim", "steps": steps, "eta": 1.0},
                     "ddpm": str(scorer.ddpm_path), "classifier": str(scorer.classifier_path),
-                    "classifier_heldout_accuracy": scorer.classifier_accuracy, "threads": threads}
-
-    trng = _spice_part(out, report, trng_cycles, switching_trials, seed)
+                    "classifier_heldout_accuracy": scorer.classifier_accuracy, "threads": threads, "device": device}
+    with stages.stage(f"switching probability in SPICE ({len(WIDTHS_S)} widths x {switching_trials} trials)"):
+        _switching_part(out, report, switching_trials, seed)
+    with stages.stage(f"TRNG cell in SPICE ({trng_cycles} cycles)"):
+        trng = _trng_part(out, report, trng_cycles, seed)
     report["spice_seconds"] = time.perf_counter() - start
+    lut_desc = lut_note or str(lut_path or shipped_lut_path("trng", "tt", 27.0))
+    report["images"] = _image_part(out, report, stages, scorer, sources, lut, lut_desc, trng)
+    with stages.stage("report"):
+        _finish_report(out, report, start)
+    return report
 
+
+def _image_part(out: Path, report: dict, stages, scorer: Scorer, sources, lut: Lut | None, lut_desc: str,
+                trng) -> dict:
+    """Digits with each noise source, one stage per source; the rows of the report's image table."""
     array_luts, array_notes = optional_array_luts() if lut is not None else ({}, {})
-    factories = demo_source_factories(lut, seed, trng.energy_per_bit_J, trng.cycle_time_s, array_luts=array_luts)
-    report["mtj_setup"] = {"lut": lut_note or str(lut_path or shipped_lut_path("trng", "tt", 27.0)),
-                           "array": f"{ARRAY_ROWS} x {ARRAY_COLS}", "t_pulse_s": TRNG_T_PULSE_S, "chip_seed": seed,
-                           "array_luts": array_notes}
+    # TODO(device): Scorer -- demo_source_factories(..., device=) once the factories take a device
+    factories = demo_source_factories(lut, report["seed"], trng.energy_per_bit_J, trng.cycle_time_s,
+                                      array_luts=array_luts)
+    report["mtj_setup"] = {"lut": lut_desc, "array": f"{ARRAY_ROWS} x {ARRAY_COLS}", "t_pulse_s": TRNG_T_PULSE_S,
+                           "chip_seed": report["seed"], "array_luts": array_notes}
     rows = {}
+    n_images, seeds = report["n_images"], report["seeds"]
     for name in sources:
-        if name not in factories:
-            rows[name] = {"skipped": lut_note}
-            continue
-        t0 = time.perf_counter()
-        rows[name] = scorer.run(factories[name], n_images, report["seeds"], out / f"digits_{name}.png",
-                                f"{name} noise", progress)
-        rows[name]["grid"] = f"digits_{name}.png"
-        rows[name]["wall_seconds"] = time.perf_counter() - t0
-    report["images"] = rows
+        with stages.stage(f"digits with {name} noise ({len(seeds)} seeds x {n_images} images)"):
+            if name not in factories:
+                rows[name] = {"skipped": lut_desc}
+                continue
+            t0 = time.perf_counter()
+            rows[name] = scorer.run(factories[name], n_images, seeds, out / f"digits_{name}.png", f"{name} noise",
+                                    stages.progress)
+            rows[name]["grid"] = f"digits_{name}.png"
+            rows[name]["wall_seconds"] = time.perf_counter() - t0
+    return rows
+
+
+def _finish_report(out: Path, report: dict, start: float) -> None:
+    """FID differences, the energy-area comparison; report.json and report.md, written atomically."""
+    rows = report["images"]
     soft = rows.get("software", {})
     report["fid_difference_vs_software"] = {
         name: welch_difference(r["fid_values"], soft["fid_values"])
@@ -327,4 +369,3 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
     from cosim.app.demo_report import demo_markdown
 
     write_atomic(out / "report.md", demo_markdown(report))
-    return report
