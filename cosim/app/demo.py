@@ -236,13 +236,17 @@ def check_count(name: str, value) -> None:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-def _switching_part(out: Path, report: dict, switching_trials: int, seed: int) -> None:
+def _switching_part(out: Path, report: dict, switching_trials: int, seed: int, progress: bool = False) -> None:
     """SPICE: switching probability against pulse width at 1.3 V; plot and report entry."""
     from cosim.app.plots import plot_switching_curve
+    from cosim.app.stages import progress_bar
     from cosim.circuit.switching import switching_probability
 
-    probs = [switching_probability(1.3, w, switching_trials, seed=seed, n_jobs=os.cpu_count() or 1)
-             for w in WIDTHS_S]
+    probs = []
+    with progress_bar(len(WIDTHS_S), "switching (SPICE)", "width", progress) as bar:
+        for w in WIDTHS_S:
+            probs.append(switching_probability(1.3, w, switching_trials, seed=seed, n_jobs=os.cpu_count() or 1))
+            bar.update(1)
     half = mtj_card().precession_period_s() / 2
     plot_switching_curve([w * 1e9 for w in WIDTHS_S], probs, "pulse width (ns) at 1.3 V", out / "switching.png",
                          marker=half * 1e9, marker_label="half precession period")
@@ -318,9 +322,9 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
                     "sampler": {"kind": "ddim", "steps": steps, "eta": 1.0},
                     "ddpm": str(scorer.ddpm_path), "classifier": str(scorer.classifier_path),
                     "classifier_heldout_accuracy": scorer.classifier_accuracy, "threads": threads, "device": device}
-    with stages.stage(f"switching probability in SPICE ({len(WIDTHS_S)} widths x {switching_trials} trials)"):
-        _switching_part(out, report, switching_trials, seed)
-    with stages.stage(f"TRNG cell in SPICE ({trng_cycles} cycles)"):
+    with stages.stage(f"switching probability in SPICE ({len(WIDTHS_S)} widths x {switching_trials} trial(s))"):
+        _switching_part(out, report, switching_trials, seed, stages.progress)
+    with stages.stage(f"TRNG cell in SPICE ({trng_cycles} cycle(s))"):
         trng = _trng_part(out, report, trng_cycles, seed)
     report["spice_seconds"] = time.perf_counter() - start
     lut_desc = lut_note or str(lut_path or shipped_lut_path("trng", "tt", 27.0))
@@ -342,7 +346,7 @@ def _image_part(out: Path, report: dict, stages, scorer: Scorer, sources, lut: L
     rows = {}
     n_images, seeds = report["n_images"], report["seeds"]
     for name in sources:
-        with stages.stage(f"digits with {name} noise ({len(seeds)} seeds x {n_images} images)"):
+        with stages.stage(f"digits with {name} noise ({len(seeds)} seed(s) x {n_images} images)"):
             if name not in factories:
                 rows[name] = {"skipped": lut_desc}
                 continue

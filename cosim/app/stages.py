@@ -27,6 +27,18 @@ def add_quiet_option(p: argparse.ArgumentParser) -> None:
                    help="no stage lines or progress bars; print only the essential result")
 
 
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    """``--device``: where torch work runs (checked by ``cosim.noise.sources.torch_device`` before anything runs)."""
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda or cuda:N where present")
+
+
+def checked_device(args) -> str:
+    """``args.device`` checked against this machine (one ``--device ...`` line if unusable), as a string."""
+    from cosim.noise.sources import torch_device
+
+    return str(torch_device(args.device, "--device"))
+
+
 class Stages:
     """Numbered stage lines ``[k/N] title ... 12 s`` on ``out`` (stdout); nothing when ``quiet``."""
 
