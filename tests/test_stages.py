@@ -99,3 +99,16 @@ def test_emulate_talks_and_quiet_keeps_the_result(tmp_path, capsys):
     assert vcma_main([*argv, "--quiet"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 1 and out[0].startswith(f"bits: {tmp_path / 'b.npy'} (160 bits, raw array bits")
+
+
+def test_lut_validate_talks_unless_quiet(capsys):
+    from cosim.luts.lut import shipped_lut_path
+
+    argv = ["lut", "validate", str(shipped_lut_path("trng", "tt", 27.0)), "--points", "1", "--trials", "4"]
+    assert vcma_main(argv) == 0
+    captured = capsys.readouterr()
+    assert STAGE.match(captured.out.splitlines()[0]).group(3) == "fresh SPICE trials at 1 point(s) of the trng LUT"
+    assert "100%" in captured.err or "pt" in captured.err  # the sweep's progress bar
+    assert vcma_main([*argv, "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert not captured.out.startswith("[") and "PASS" in captured.out and captured.err == ""

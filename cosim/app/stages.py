@@ -99,3 +99,15 @@ def progress_bar(total: int | None = None, desc: str = "", unit: str = "it", ena
 
     kwargs.setdefault("mininterval", 0.5 if sys.stderr.isatty() else 30.0)
     return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, leave=False, file=sys.stderr, **kwargs)
+
+
+@contextmanager
+def sweep_progress(enabled: bool) -> Iterator[None]:
+    """SPICE sweeps (``cosim.circuit.sweep.run_points``) draw their bars only if ``enabled``, inside the block."""
+    from cosim.circuit.sweep import PROGRESS
+
+    token = PROGRESS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        PROGRESS.reset(token)
