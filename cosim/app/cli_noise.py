@@ -27,12 +27,13 @@ def cmd_emulate(args) -> None:
     from cosim.app.stages import Stages, checked_device
 
     _check_emulate(args)
+    cards = _requested_cards(args)
     device = checked_device(args)
     out = checks.npy_target("--out", args.out)
     stages = Stages(2 + bool(out) + bool(args.plot), quiet=args.quiet)
     stream = WHITEN_STREAM[args.whiten]
     with stages.stage("LUTs and the chip's calibration"):
-        emu = _build_emulator(args, device)
+        emu = _build_emulator(args, cards, device)
     with stages.stage(f"{args.cycles} cycles of the {args.rows} x {args.cols} array on {device}"):
         import torch
 
@@ -55,12 +56,10 @@ def cmd_emulate(args) -> None:
         print(f"plot: {plot}")
 
 
-def _build_emulator(args, device: str):
-    """The emulated chip of the ``vcma emulate`` options (LUTs of the requested cards)."""
+def _build_emulator(args, cards, device: str):
+    """The emulated chip of the ``vcma emulate`` options (LUTs built with ``cards``)."""
     from cosim.luts.lut import Lut, LutError, shipped_lut_path
     from cosim.noise.emulator import TrngArrayEmulator
-
-    cards = _requested_cards(args)
 
     def array_lut(kind: str, path: Path | None):
         if args.no_array_luts:

@@ -303,10 +303,12 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
     checked first and recorded in the report.
     """
     from cosim.app.stages import Stages
-    from cosim.noise.sources import torch_device
 
     _check_demo_inputs(n_images, trng_cycles, switching_trials, n_seeds, steps, threads, sources)
-    device = str(torch_device(device, "device"))
+    if str(device) != "cpu":  # the default needs no check: no torch import before the first stage line
+        from cosim.noise.sources import torch_device
+
+        device = str(torch_device(device, "device"))
     stages = Stages(4 + len(sources), quiet=quiet)
     with stages.stage("checkpoints, held-out digit features and the trng LUT"):
         import torch

@@ -33,7 +33,12 @@ def add_device_option(p: argparse.ArgumentParser) -> None:
 
 
 def checked_device(args) -> str:
-    """``args.device`` checked against this machine (one ``--device ...`` line if unusable), as a string."""
+    """``args.device`` checked against this machine (one ``--device ...`` line if unusable), as a string.
+
+    The default ``cpu`` needs no check, so it does not import torch (seconds on a cold machine) before a
+    job's first stage line."""
+    if args.device == "cpu":
+        return "cpu"
     from cosim.noise.sources import torch_device
 
     return str(torch_device(args.device, "--device"))
