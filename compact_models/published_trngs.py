@@ -22,7 +22,7 @@ class Cited(NamedTuple):
 
 HOROWITZ = ("M. Horowitz, 'Computing's energy problem (and what we can do about it)', IEEE ISSCC 2014, "
             "pp. 10-14, table of energies at 45 nm, 0.9 V")
-NANGATE = "Nangate 45 nm Open Cell Library (FreePDK45), NangateOpenCellLibrary_typical.lib, cell area"
+NANGATE = "Nangate 45 nm Open Cell Library (FreePDK45, typical corner) area of"
 
 E_ADD8 = Cited(0.03e-12, "J", f"{HOROWITZ}: 8-bit integer add 0.03 pJ")
 E_ADD32 = Cited(0.1e-12, "J", f"{HOROWITZ}: 32-bit integer add 0.1 pJ")
@@ -44,8 +44,7 @@ A_SRAM_CELL_45 = Cited(0.346e-12, "m^2", "K. Mistry et al., 'A 45nm logic techno
                        "packaging', IEEE IEDM 2007: 6T SRAM cell 0.346 um^2")
 CPP_45 = Cited(160e-9, "m", "Intel 45 nm contacted gate (poly) pitch 160 nm (Mistry et al., IEDM 2007)")
 FEATURE_45 = Cited(45e-9, "m", "technology node F = 45 nm (the CMOS card's minimum length)")
-TRANSISTOR_RULE = ("transistor footprint (W + 2F) x 2 contacted poly pitches (active plus isolation; a stated "
-                   "layout estimate, not an extracted layout)")
+TRANSISTOR_RULE = "footprint rule (W + 2F) x 2 CPP per transistor (a stated estimate, not a layout)"
 
 PAPER_CLAIM = {
     "name": "the seed paper's claim (VCMA-MTJ TRNG for diffusion)",
@@ -67,12 +66,12 @@ PUBLISHED_TRNGS = [
      "energy_per_bit_J": 3e-12, "area_m2": 1008e-12, "throughput_bit_per_s": 162.5e6, "node": "14 nm FinFET",
      "note": "per full-entropy bit, 0.75 V, 25 C, 1.5 mW (abstract, checked)",
      "source": ("S. K. Mathew et al., 'uRNG: A 300-950 mV, 323 Gbps/W All-Digital Full-Entropy True Random Number "
-                "Generator in 14 nm FinFET CMOS', IEEE J. Solid-State Circuits 51(7), pp. 1695-1704, July 2016")},
+                "Generator in 14 nm FinFET CMOS', IEEE J. Solid-State Circuits 51(7), July 2016")},
     {"name": "fully synthesized ring-oscillator TRNG", "kind": "CMOS",
      "energy_per_bit_J": 23e-12, "area_m2": None, "throughput_bit_per_s": 23e6, "node": "28 nm and 65 nm",
      "note": "area not in the sources checked here (title figures: 23 Mb/s, 23 pJ/b)",
-     "source": ("K. Yang, D. Fick, M. B. Henry, Y. Lee, D. Blaauw, D. Sylvester, 'A 23Mb/s 23pJ/b Fully Synthesized "
-                "True-Random-Number Generator in 28nm and 65nm CMOS', IEEE ISSCC 2014, pp. 280-281")},
+     "source": ("K. Yang et al., 'A 23Mb/s 23pJ/b Fully Synthesized "
+                "True-Random-Number Generator in 28nm and 65nm CMOS', IEEE ISSCC 2014")},
     {"name": "capacitive-latch TRNG with 4-bit von Neumann post-processor", "kind": "CMOS",
      "energy_per_bit_J": 38.1e-15, "area_m2": None, "throughput_bit_per_s": 162.48e6, "node": "28 nm",
      "note": "38.1 fJ/bit at 0.4 V; 162.48 Mb/s is the maximum, at 0.9 V (not the same operating point); "
@@ -85,7 +84,7 @@ PUBLISHED_TRNGS = [
      "note": "circuit-level simulation; 20 fJ/bit (abstract); area and rate not in the sources checked here",
      "source": ("D. Vodenicarevic, N. Locatelli, A. Mizrahi, T. Hirtzlin, J. S. Friedman, J. Grollier, D. Querlioz, "
                 "'Circuit-Level Evaluation of the Generation of Truly Random Bits with Superparamagnetic Tunnel "
-                "Junctions', IEEE ISCAS 2018 (arXiv:1806.09124)")},
+                "Junctions', 2018 (arXiv:1806.09124)")},
     {"name": "spin dice (stochastic STT switching of 8 perpendicular MTJs)", "kind": "MTJ",
      "energy_per_bit_J": None, "area_m2": None, "throughput_bit_per_s": None, "node": "board-level MTJs",
      "note": "a board-level demonstration: energy per bit, area and rate of an integrated circuit not published",

@@ -103,7 +103,7 @@ def periphery_rows(macro: MacroCard, cell: TrngCellCard, cmos: CmosCard | None =
              f"VDD = {cmos.vdd_V:g} V); area per row: {WL_DRIVER_NAND2_EQ} x {pub.A_NAND2_X1.source} (decoder gate + "
              "buffer, an estimate)"),
         _row("write driver (2 rail switches + pull-down)", "bit", macro.column_slices, 0.0, "raw bit", driver,
-             f"energy: in the cell's reset/write rows (the deck's driver source); switches sized for R_on = r_drv = "
+             f"energy: in the cell's reset/write rows (the deck's driver source); area: switches sized for R_on = r_drv = "
              f"{cell.r_drv_ohm:g} Ohm (long-channel R_on from the CMOS card: W_n = {w_n * 1e9:.0f} nm, W_p = "
              f"{w_p * 1e9:.0f} nm), {pub.TRANSISTOR_RULE}"),
         _row("replica reference (access device)", "bit", macro.column_slices, 0.0, "raw bit",
