@@ -61,7 +61,7 @@ PUBLISHED_TRNGS = [
      "note": "whole TRNG incl. its PVT calibration loop; 7 mW at 1.1 V, 50 C (abstract)",
      "source": ("S. K. Mathew et al., '2.4 Gbps, 7 mW All-Digital PVT-Variation Tolerant True Random Number "
                 "Generator for 45 nm CMOS High-Performance Microprocessors', IEEE J. Solid-State Circuits 47(11), "
-                "pp. 2807-2821, Nov. 2012")},
+                "Nov. 2012")},
     {"name": "Intel uRNG (three self-calibrating entropy sources + BIW extractor)", "kind": "CMOS",
      "energy_per_bit_J": 3e-12, "area_m2": 1008e-12, "throughput_bit_per_s": 162.5e6, "node": "14 nm FinFET",
      "note": "per full-entropy bit, 0.75 V, 25 C, 1.5 mW (abstract, checked)",

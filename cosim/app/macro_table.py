@@ -8,6 +8,7 @@ Energy x area is per bit (J m^2, shown as pJ um^2); lower is better.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from compact_models import published_trngs as pub
@@ -142,6 +143,7 @@ def cmd_trng_macro(args) -> None:
     checks.seed("--seed", args.seed)
     if args.json is not None:
         checks.output_file("--json", args.json)
+    print(f"TRNG cell in SPICE: {args.cycles} cycles (about 5 s each) ...", file=sys.stderr, flush=True)
     shares, run = measure_shares(args.cycles, args.seed)
     report = macro_report(shares, macro)
     report["cell_run"] = {"n_cycles": args.cycles, "seed": args.seed, "p_one": run.p_one.p,
