@@ -20,9 +20,18 @@ class Cited(NamedTuple):
     source: str
 
 
-HOROWITZ = ("M. Horowitz, 'Computing's energy problem (and what we can do about it)', IEEE ISSCC 2014, "
-            "pp. 10-14, table of energies at 45 nm, 0.9 V")
-NANGATE = "Nangate 45 nm Open Cell Library (FreePDK45, typical corner) area of"
+REFERENCES = {
+    "Horowitz, ISSCC 2014": ("M. Horowitz, 'Computing's energy problem (and what we can do about it)', IEEE ISSCC 2014, "
+                             "pp. 10-14: table of energies per operation at 45 nm, 0.9 V"),
+    "Nangate 45 nm": "Nangate 45 nm Open Cell Library (for FreePDK45), NangateOpenCellLibrary_typical.lib: cell areas",
+    "Mistry et al., IEDM 2007": ("K. Mistry et al., 'A 45nm logic technology with high-k + metal gate transistors, "
+                                 "strained silicon, 9 Cu interconnect layers, 193nm dry patterning, and 100% Pb-free "
+                                 "packaging', IEEE IEDM 2007"),
+}
+"""Full citations of the short names the block sources use."""
+HOROWITZ = "Horowitz, ISSCC 2014 (45 nm, 0.9 V)"
+NANGATE = "Nangate 45 nm"
+MISTRY = "Mistry et al., IEDM 2007"
 
 E_ADD8 = Cited(0.03e-12, "J", f"{HOROWITZ}: 8-bit integer add 0.03 pJ")
 E_ADD32 = Cited(0.1e-12, "J", f"{HOROWITZ}: 32-bit integer add 0.1 pJ")
@@ -39,10 +48,8 @@ A_DFF_X1 = Cited(4.522e-12, "m^2", f"{NANGATE} DFF_X1 4.522 um^2")
 A_XOR2_X1 = Cited(1.596e-12, "m^2", f"{NANGATE} XOR2_X1 1.596 um^2")
 A_HA_X1 = Cited(2.660e-12, "m^2", f"{NANGATE} HA_X1 2.660 um^2")
 
-A_SRAM_CELL_45 = Cited(0.346e-12, "m^2", "K. Mistry et al., 'A 45nm logic technology with high-k + metal gate transistors, "
-                       "strained silicon, 9 Cu interconnect layers, 193nm dry patterning, and 100% Pb-free "
-                       "packaging', IEEE IEDM 2007: 6T SRAM cell 0.346 um^2")
-CPP_45 = Cited(160e-9, "m", "Intel 45 nm contacted gate (poly) pitch 160 nm (Mistry et al., IEDM 2007)")
+A_SRAM_CELL_45 = Cited(0.346e-12, "m^2", f"{MISTRY}: 6T SRAM cell 0.346 um^2")
+CPP_45 = Cited(160e-9, "m", f"{MISTRY}: contacted gate pitch 160 nm")
 FEATURE_45 = Cited(45e-9, "m", "technology node F = 45 nm (the CMOS card's minimum length)")
 TRANSISTOR_RULE = "footprint rule (W + 2F) x 2 CPP per transistor (a stated estimate, not a layout)"
 

@@ -26,8 +26,10 @@ def test_demo_command_path(tmp_path):
     assert len(report["trng_cell"]["bits"]) == 3
     assert set(report["images"]) == {"software", "ideal-trng", "mtj", "mtj-raw", "biased-0.3"}
     ideal = report["images"]["ideal-trng"]
-    macro = report["energy"]["macro"]["summary"]
     assert ideal["energy_per_image_J"] == pytest.approx(
+        ideal["random_bits_per_image"] * report["trng_cell"]["energy_per_bit_J"], rel=1e-9)
+    macro = report["energy"]["macro"]["summary"]
+    assert report["energy"]["macro_energy_per_image_J"]["ideal-trng"] == pytest.approx(
         ideal["random_bits_per_image"] * macro["energy_per_raw_bit_J"], rel=1e-9)
     for name, row in report["images"].items():
         assert len(row["fid_values"]) == 2 and row["fid_ci95"][0] <= row["fid_mean"] <= row["fid_ci95"][1]

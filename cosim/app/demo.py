@@ -11,9 +11,9 @@ noise sources, each sampled with several seeds (FID with a Student-t interval ov
 * ``mtj-raw`` -- the same chip with one nominal amplitude and no whitening (``word:12``);
 * ``biased-0.3`` -- a variation-free array driven to P(1) = 0.3, no whitening: the strongly biased case.
 
-TRNG sources are charged the whole macro's energy per raw bit (:mod:`cosim.circuit.macro`: SPICE cell
-shares plus cited periphery); the report's energy section compares the macro with published TRNGs and
-gives the energy of one generated image (:mod:`cosim.app.macro_table`).
+TRNG sources are charged the cell's SPICE energy per raw bit; the report's energy section charges the
+whole macro (:mod:`cosim.circuit.macro`: SPICE cell shares plus cited periphery), compares it with
+published TRNGs and gives the energy of one generated image (:mod:`cosim.app.macro_table`).
 """
 
 from __future__ import annotations
@@ -248,10 +248,7 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
     report["spice_seconds"] = time.perf_counter() - start
 
     array_luts, array_notes = optional_array_luts() if lut is not None else ({}, {})
-    from cosim.app.macro_table import demo_energy, macro_report
-
-    energy_bit = macro_report(report["trng_cell"]["energy_shares_J"])["summary"]["energy_per_raw_bit_J"]
-    factories = demo_source_factories(lut, seed, energy_bit, trng.cycle_time_s, array_luts=array_luts)
+    factories = demo_source_factories(lut, seed, trng.energy_per_bit_J, trng.cycle_time_s, array_luts=array_luts)
     report["mtj_setup"] = {"lut": lut_note or str(lut_path or shipped_lut_path("trng", "tt", 27.0)),
                            "array": f"{ARRAY_ROWS} x {ARRAY_COLS}", "t_pulse_s": TRNG_T_PULSE_S, "chip_seed": seed,
                            "array_luts": array_notes}
@@ -270,6 +267,8 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
     report["fid_difference_vs_software"] = {
         name: welch_difference(r["fid_values"], soft["fid_values"])
         for name, r in rows.items() if name != "software" and "fid_values" in r and "fid_values" in soft}
+    from cosim.app.macro_table import demo_energy
+
     report["energy"] = demo_energy(report["trng_cell"]["energy_shares_J"], rows, scorer.loaded[0], steps)
     report["seconds"] = time.perf_counter() - start
     write_atomic(out / "report.json", json.dumps(report, indent=2, default=float))

@@ -29,11 +29,11 @@ def demo_markdown(r: dict) -> str:
               f"{r['seeds']} per source)", "",
               "FID on the features of the project's own digit classifier (held-out accuracy "
               f"{r['classifier_heldout_accuracy']:.3f}) against the held-out real digits; mean over seeds with a "
-              "95 % Student-t interval over seeds. Energy per image is the raw bits drawn times the whole bit macro's "
-              "energy per raw bit (array, drivers, sense amplifiers, calibration, whitening; not the Gaussian "
-              "conversion, which the energy section adds; software noise is not charged).", "",
-              "| noise | FID | 95 % CI (seeds) | mean max-prob | classes (min) | raw bits/image | bit-macro energy/image (J) "
-              "| bit-macro energy/raw bit (J) | s/seed | images/s |",
+              "95 % Student-t interval over seeds. Energy per image here is the raw bits drawn times the TRNG *cell's* "
+              "SPICE energy per raw bit (the LUT's, for the mtj sources): a bound; the whole macro's figure per "
+              "source is in the energy section below (software noise is not charged).", "",
+              "| noise | FID | 95 % CI (seeds) | mean max-prob | classes (min) | raw bits/image | cell energy/image (J) "
+              "| cell energy/raw bit (J) | s/seed | images/s |",
               "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, row in r["images"].items():
         if "skipped" in row:

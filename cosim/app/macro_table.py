@@ -18,7 +18,7 @@ from compact_models.render import write_atomic
 from cosim.circuit.macro import cell_bound, macro_blocks, macro_summary
 
 E_MAC = pub.E_FMULT32.value + pub.E_FADD32.value
-E_MAC_SOURCE = f"32-bit FP multiply + add = 4.6 pJ per MAC ({pub.HOROWITZ})"
+E_MAC_SOURCE = f"{pub.HOROWITZ}: 32-bit FP multiply 3.7 pJ + add 0.9 pJ = 4.6 pJ per MAC"
 BYTES_PER_SRAM_READ = 8
 
 
@@ -81,7 +81,8 @@ def blocks_markdown(report: dict) -> str:
                   f"conversion unit: {s['energy_per_sample_J'] * 1e12:.3g} pJ per Gaussian sample, "
                   f"{s['area_macro_m2'] * 1e12:.4g} um^2. Throughput at the {s['cycle_time_s'] * 1e9:.3g} ns cycle: "
                   f"{s['raw_bit_per_s'] / 1e9:.3g} Gbit/s raw, {s['fair_bit_per_s'] / 1e9:.3g} Gbit/s fair, "
-                  f"{s['sample_per_s'] / 1e6:.3g} M samples/s."]
+                  f"{s['sample_per_s'] / 1e6:.3g} M samples/s.", "",
+              "References: " + "; ".join(f"{k}: {v}" for k, v in pub.REFERENCES.items()) + "."]
     return "\n".join(lines)
 
 
@@ -173,15 +174,16 @@ def demo_energy(shares_J: dict[str, float], rows: dict, model, steps: int) -> di
 
     mtj = rows.get("mtj", {})
     per_fair = mtj.get("raw_bits_per_fair_bit")
-    note = (f"the emulated mtj chip's von Neumann yield ({per_fair:.3g} raw bits per fair bit)" if per_fair
-            else "P(1) = 0.5 after calibration")
+    note = "the emulated mtj chip's von Neumann yield" if per_fair else "P(1) = 0.5 after calibration"
     report = macro_report(shares_J, raw_bits_per_fair_bit=per_fair or 4.0, p_one_note=note)
     drawn = [r["noise_samples_per_image"] for r in rows.values() if r.get("noise_samples_per_image")]
     pixels = 28 * 28
     samples = drawn[0] if drawn else (steps + 1) * pixels
     image = image_energy(denoiser_macs(model)["total"], steps, samples, report["summary"]["energy_per_sample_J"],
                          count_parameters(model))
-    return {"macro": report, "image": image}
+    per_source = {name: r["random_bits_per_image"] * report["summary"]["energy_per_raw_bit_J"]
+                  for name, r in rows.items() if r.get("random_bits_per_image")}
+    return {"macro": report, "image": image, "macro_energy_per_image_J": per_source}
 
 
 def energy_markdown(energy: dict) -> list[str]:
@@ -189,4 +191,7 @@ def energy_markdown(energy: dict) -> list[str]:
     return ["", "## Energy and area of the whole TRNG macro", "", blocks_markdown(energy["macro"]), "",
             "### Against published TRNGs (energy x area per bit, lower is better; the headline is the macro per fair "
             "bit, the cell-only row is a bound)", "", comparison_markdown(energy["macro"]["comparison"]), "",
-            "### Energy per generated image", "", image_energy_markdown(energy["image"])]
+            "### Energy per generated image", "", image_energy_markdown(energy["image"]), "",
+            "Per noise source, the raw bits it drew times the bit macro's energy per raw bit (the table above "
+            "charges the cell alone): " + ", ".join(f"{k} {v:.3g} J" for k, v in
+                                                     energy["macro_energy_per_image_J"].items()) + "."]

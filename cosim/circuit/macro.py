@@ -32,7 +32,7 @@ EPS_R_SIO2 = 3.9
 """Relative permittivity of the CMOS card's gate oxide (``epsrox`` in ``netlists/cards/cmos45.lib``)."""
 E_LOGIC_BIT = pub.E_ADD8.value / 8
 """One bit of logic work: Horowitz's 8-bit add spread over its 8 bits (0.00375 pJ)."""
-E_LOGIC_BIT_SOURCE = f"{pub.E_ADD8.source}, / 8 bits = 3.75 fJ per bit operation"
+E_LOGIC_BIT_SOURCE = f"{pub.E_ADD8.source} / 8 bits = 3.75 fJ per bit operation"
 WL_DRIVER_NAND2_EQ = 4
 """Row decoder gate plus word-line buffer per row, in NAND2_X1 equivalents (an estimate, stated as one)."""
 
@@ -47,8 +47,8 @@ def cell_area(cell: TrngCellCard = TRNG_CELL) -> dict:
     mtj = mtj_card().area_m2
     access = transistor_area_m2(cell.w_access_m)
     return {"mtj_footprint_m2": mtj, "access_transistor_m2": access, "cell_m2": max(mtj, access),
-            "rule": f"{pub.TRANSISTOR_RULE}; access NMOS W = {cell.w_access_m * 1e9:.0f} nm; MTJ d = "
-                    f"{mtj_card().diameter_m * 1e9:.0f} nm on its drain contact"}
+            "rule": f"{pub.TRANSISTOR_RULE} (F = 45 nm, CPP: {pub.CPP_45.source}); access NMOS W = "
+                    f"{cell.w_access_m * 1e9:.0f} nm; MTJ d = {mtj_card().diameter_m * 1e9:.0f} nm on its drain contact"}
 
 
 def switch_width_m(r_on_ohm: float, nmos: bool, cmos: CmosCard | None = None) -> float:
