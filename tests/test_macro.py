@@ -171,3 +171,20 @@ def test_trng_macro_command_writes_consistent_json(tmp_path, capsys):
     cell = sum(report["cell_bound"]["energy_per_raw_bit_J"] for _ in [0])
     assert cell == pytest.approx(report["cell_run"]["energy_per_bit_J"], rel=1e-3)
     assert math.isclose(report["summary"]["raw_bits_per_fair_bit"], 4.0)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--cycles", "0"], "--cycles must be a positive integer"),
+    (["--card", "{missing}"], "card file not found"),
+    (["--card", "{nomacro}"], "no [macro] table"),
+    (["--json", "{dir}"], "--json"),
+    (["--seed", "0"], "--seed"),
+])
+def test_trng_macro_bad_input_is_one_line_before_spice(tmp_path, capsys, monkeypatch, args, needle):
+    nomacro = tmp_path / "n.toml"
+    nomacro.write_text("[trng_cell]\nbase = \"tt\"\n")
+    places = {"{missing}": str(tmp_path / "missing.toml"), "{nomacro}": str(nomacro), "{dir}": str(tmp_path)}
+    monkeypatch.setattr("cosim.app.macro_table.measure_shares", lambda *a: pytest.fail("SPICE ran"))
+    assert vcma_main(["trng", "macro", *[places.get(a, a) for a in args]]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vcma: error: ") and needle in lines[0], lines
