@@ -15,6 +15,7 @@ from compact_models import CardError
 from compact_models.card_file import load_card_file
 from compact_models.macro import MACRO, load_macro_card
 from compact_models.published_trngs import PUBLISHED_TRNGS
+from compact_models.trng_cell import TRNG_CELL
 from cosim.app.cli import main as vcma_main
 from cosim.app.macro_table import comparison_markdown, image_energy, macro_report
 from cosim.circuit.macro import macro_blocks, macro_summary
@@ -103,6 +104,7 @@ def test_comparison_table_headline_claim_and_published():
     rows = report["comparison"]
     assert rows[0]["name"].startswith("this macro, per fair bit") and rows[0]["energy_area_vs_macro"] == 1
     assert rows[0]["energy_area_J_m2"] == pytest.approx(report["summary"]["energy_area_fair_bit_J_m2"])
+    assert next(r for r in rows if "Gaussian sample" in r["name"])["energy_area_vs_macro"] is None
     bound = next(r for r in rows if r["name"].startswith("bound"))
     assert bound["energy_area_J_m2"] < rows[0]["energy_area_J_m2"]
     assert any("2407.12261" in r["source"] and "10^3" in r["note"] for r in rows)
@@ -130,6 +132,8 @@ def test_spice_phase_energies_sum_to_the_cycle_energy():
     assert (e.shares_J["write"] > 1e-15).all() and (e.shares_J["sense_amp"] > 1e-15).all()
     assert np.abs(e.shares_J["driver_other"]).max() < 1e-18  # the driver sits at 0 V between pulses
     assert (e.driver_loss_J < e.shares_J["reset"] + e.shares_J["write"]).all()
+    with pytest.raises(ValueError, match="pass the TRNG-cell card the run used"):
+        phase_energies(run.result, 4, TRNG_CELL.replace(t_rest_s=5e-9))
 
 
 def test_mac_count_of_a_tiny_net_by_hand():

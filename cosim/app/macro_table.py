@@ -58,8 +58,9 @@ def comparison_rows(summary: dict, bound: dict) -> list[dict]:
         rows.append(_row(t["name"], t["kind"], t["energy_per_bit_J"], t["area_m2"], t["throughput_bit_per_s"],
                          t["node"], t["source"], t["note"]))
     ref = rows[0]["energy_area_J_m2"]
-    for r in rows:
-        r["energy_area_vs_macro"] = r["energy_area_J_m2"] / ref if r["energy_area_J_m2"] and ref else None
+    for r in rows:  # per-bit rows only: a sample is not a bit
+        per_bit = "Gaussian sample" not in r["name"]
+        r["energy_area_vs_macro"] = r["energy_area_J_m2"] / ref if per_bit and r["energy_area_J_m2"] and ref else None
     return rows
 
 

@@ -12,6 +12,7 @@ shipped; nothing is added to it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,9 @@ def phase_energies(result, n_cycles: int, card: TrngCellCard = TRNG_CELL) -> Cel
     (its waveforms); ``card`` the TRNG-cell card the run used (its slot timing).
     """
     t = np.asarray(result["time"], float)
+    if not math.isclose(t[-1], n_cycles * card.cycle_time_s, rel_tol=1e-6):
+        raise ValueError(f"the run lasts {t[-1]:g} s, not n_cycles x the card's cycle ({n_cycles} x "
+                         f"{card.cycle_time_s:g} s): pass the TRNG-cell card the run used")
     power = {"drv": result["v(drv_s)"] * result["i(vadrv)"], "rd": result["v(rd_s)"] * result["i(vard)"],
              "vdd": result["v(vdd_s)"] * result["i(vadd)"]}
     loss = (result["v(drv)"] - result["v(bl)"]) ** 2 * (1.0 - result["v(ren)"]) / card.r_drv_ohm
