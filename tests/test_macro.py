@@ -76,7 +76,7 @@ def test_macro_totals_recomputed_by_hand():
     assert s["energy_per_fair_bit_J"] == pytest.approx(4 * e_raw, rel=1e-9)
     assert s["energy_per_sample_J"] == pytest.approx(48 * e_raw + 12 * 3.75e-15 + 10e-12, rel=1e-9)
     # areas (um^2): footprint (W + 0.09) x 0.32 per transistor; Nangate cells; 0.346 um^2 SRAM bits
-    fp = lambda w_um: (w_um + 0.09) * 0.32  # noqa: E731
+    fp = lambda w_um: (w_um + 0.09) * 0.32
     w_n = 45e-9 / (0.0491 * cox * (1.0 - 0.466) * 500) * 1e6
     w_p = 45e-9 / (0.02 * cox * (1.0 - 0.412) * 500) * 1e6
     bits = (4096 * fp(0.36) + 64 * (fp(1.44) + 8 * fp(0.72)) + 64 * 4 * 0.798 + 64 * (2 * fp(w_p) + fp(w_n))

@@ -14,7 +14,6 @@ from pathlib import Path
 from compact_models import published_trngs as pub
 from compact_models.macro import MACRO, MacroCard, load_macro_card
 from compact_models.render import write_atomic
-
 from cosim.circuit.macro import cell_bound, macro_blocks, macro_summary
 
 E_MAC = pub.E_FMULT32.value + pub.E_FADD32.value

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import math
 
+from compact_models import constants as C
 from compact_models import mtj_card
 from compact_models import published_trngs as pub
 from compact_models.cmos import CmosCard
-from compact_models import constants as C
 from compact_models.macro import MACRO, MacroCard
 from compact_models.trng_cell import TRNG_CELL, TrngCellCard
 
