@@ -282,3 +282,6 @@ def add_parser(sub) -> None:
     rep = trng_cmd.add_parser("report", help="bias, serial correlation and NIST SP 800-22 tests of a bitstream")
     rep.add_argument("bits", type=Path, help=".npy or text file of 0/1")
     rep.set_defaults(func=cmd_trng_report)
+    from cosim.app.macro_table import add_macro_parser
+
+    add_macro_parser(trng_cmd)

@@ -11,7 +11,9 @@ noise sources, each sampled with several seeds (FID with a Student-t interval ov
 * ``mtj-raw`` -- the same chip with one nominal amplitude and no whitening (``word:12``);
 * ``biased-0.3`` -- a variation-free array driven to P(1) = 0.3, no whitening: the strongly biased case.
 
-The TRNG's energy-per-bit times area is set against a published CMOS TRNG (:data:`CMOS_BASELINE`).
+TRNG sources are charged the cell's SPICE energy per raw bit; the report's energy section charges the
+whole macro (:mod:`cosim.circuit.macro`: SPICE cell shares plus cited periphery), compares it with
+published TRNGs and gives the energy of one generated image (:mod:`cosim.app.macro_table`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,6 @@ import numpy as np
 from compact_models import mtj_card
 from compact_models.render import write_atomic
 
-from compact_models.trng_cell import TRNG_CELL
-
 from cosim.luts.lut import Lut, LutError, shipped_lut_path
 from cosim.circuit.render_trng import TRNG_T_PULSE_S
 from cosim.noise.defaults import ARRAY_COLS, ARRAY_ROWS
@@ -37,60 +37,6 @@ from cosim.noise.defaults import ARRAY_COLS, ARRAY_ROWS
 WIDTHS_S = [0.2e-9, 0.4e-9, 0.6e-9, 0.8e-9, 1.0e-9, 1.2e-9]
 DEMO_SOURCES = ("software", "ideal-trng", "mtj", "mtj-raw", "biased-0.3")
 MTJ_SOURCES = ("mtj", "mtj-raw", "biased-0.3")
-
-CMOS_BASELINE = {
-    "name": "Intel 45 nm all-digital TRNG (cross-coupled inverter pair resolving from metastability)",
-    "energy_per_bit_J": 2.9e-12,
-    "area_m2": 4004e-12,
-    "throughput_bit_per_s": 2.4e9,
-    "power_W": 7e-3,
-    "source": ("S. K. Mathew et al., '2.4 Gbps, 7 mW All-Digital PVT-Variation Tolerant True Random Number "
-               "Generator for 45 nm CMOS High-Performance Microprocessors', IEEE J. Solid-State Circuits 47(11), "
-               "Nov. 2012 (abstract: 2.9 pJ/bit, 4004 um^2, 2.4 Gbps, 7 mW at 1.1 V, 50 C)"),
-}
-"""The CMOS TRNG the MTJ array is compared with (whole TRNG macro, incl. its calibration loop)."""
-
-# 45 nm-class layout estimate of the 1T-1MTJ cell (stated, not extracted from a layout)
-FEATURE_M = 45e-9
-CONTACTED_POLY_PITCH_M = 160e-9  # Intel 45 nm contacted gate pitch
-ACCESS_W_M = TRNG_CELL.w_access_m  # access NMOS of the TRNG-cell card (L = 45 nm)
-SENSE_AMP_W_M = TRNG_CELL.sense_amp_widths_m  # StrongARM latch of the TRNG cell: tail 2*w_sa, 8 devices at w_sa
-
-
-def _transistor_area_m2(w_m: float) -> float:
-    """Footprint of one transistor: (W + 2F) wide (active plus isolation) x 2 contacted poly pitches."""
-    return (w_m + 2 * FEATURE_M) * 2 * CONTACTED_POLY_PITCH_M
-
-
-def trng_cell_area() -> dict:
-    """Area of one 1T-1MTJ TRNG cell, and with its column sense amplifier shared by the column's rows."""
-    mtj = mtj_card().area_m2
-    access = _transistor_area_m2(ACCESS_W_M)
-    cell = max(mtj, access)  # the MTJ pillar sits on the access transistor's drain contact
-    sa = sum(_transistor_area_m2(w) for w in SENSE_AMP_W_M)
-    return {"mtj_footprint_m2": mtj, "access_transistor_m2": access, "cell_m2": cell,
-            "sense_amp_m2": sa, "cell_with_shared_sense_amp_m2": cell + sa / ARRAY_ROWS,
-            "method": (f"MTJ footprint pi d^2/4 (d = {mtj_card().diameter_m * 1e9:.0f} nm, compact_models.mtj); "
-                       f"access NMOS W = {ACCESS_W_M * 1e9:.0f} nm, footprint (W + 2F) x 2 contacted poly pitches "
-                       f"(F = 45 nm, CPP = 160 nm); the MTJ sits on the drain contact, so the cell is the transistor's "
-                       f"footprint. With the column's StrongARM sense amplifier (9 devices, same rule) shared by "
-                       f"{ARRAY_ROWS} rows. Drivers, calibration DACs and whitening logic are not counted.")}
-
-
-def energy_area_comparison(energy_per_raw_bit_J: float, raw_bits_per_fair_bit: float) -> dict:
-    """Energy per bit x area of the MTJ TRNG against :data:`CMOS_BASELINE` (lower is better)."""
-    area = trng_cell_area()
-    cmos = CMOS_BASELINE["energy_per_bit_J"] * CMOS_BASELINE["area_m2"]
-    out = {"cmos_baseline": CMOS_BASELINE, "mtj_area": area, "unit": "J m^2 per bit (energy per bit x area)",
-           "cmos_energy_area_J_m2": cmos, "mtj_energy_per_raw_bit_J": energy_per_raw_bit_J,
-           "raw_bits_per_fair_bit": raw_bits_per_fair_bit}
-    for label, a in (("cell", area["cell_m2"]), ("cell_with_shared_sense_amp", area["cell_with_shared_sense_amp_m2"])):
-        for bit, e in (("raw_bit", energy_per_raw_bit_J), ("fair_bit", energy_per_raw_bit_J * raw_bits_per_fair_bit)):
-            v = e * a
-            out[f"mtj_{label}_{bit}_J_m2"] = v
-            out[f"advantage_{label}_{bit}"] = cmos / v if v > 0 else math.inf
-    return out
-
 
 # --------------------------------------------------------------------------- shared scoring
 
@@ -258,12 +204,14 @@ def _trng_part(out: Path, report: dict, trng_cycles: int, seed: int):
     """SPICE: the TRNG cell for ``trng_cycles`` cycles; plot, bits and report entry."""
     from cosim.app.plots import plot_trng
     from cosim.circuit.trng import run_trng
+    from cosim.circuit.trng_energy import phase_energies
 
     trng = run_trng(trng_cycles, seed=seed)
     plot_trng(trng.result, trng.bits, trng.cycle_time_s, out / "trng_cell.png")
     np.save(out / "trng_bits.npy", trng.bits)
     report["trng_cell"] = {"bits": "".join(map(str, trng.bits)), "p_one": trng.p_one.p, "p_one_ci95": trng.p_one.ci,
-                           "energy_per_bit_J": trng.energy_per_bit_J, "time_per_bit_s": trng.cycle_time_s}
+                           "energy_per_bit_J": trng.energy_per_bit_J, "time_per_bit_s": trng.cycle_time_s,
+                           "energy_shares_J": phase_energies(trng.result, trng_cycles).mean_J()}
     return trng
 
 
@@ -367,9 +315,9 @@ def _finish_report(out: Path, report: dict, start: float) -> None:
     report["fid_difference_vs_software"] = {
         name: welch_difference(r["fid_values"], soft["fid_values"])
         for name, r in rows.items() if name != "software" and "fid_values" in r and "fid_values" in soft}
-    if "mtj" in rows and "fid_values" in rows["mtj"]:
-        m = rows["mtj"]
-        report["energy_area"] = energy_area_comparison(m["energy_per_raw_bit_J"], m["raw_bits_per_fair_bit"])
+    from cosim.app.macro_table import demo_energy
+
+    report["energy"] = demo_energy(report["trng_cell"]["energy_shares_J"], rows, scorer.loaded[0], steps)
     report["seconds"] = time.perf_counter() - start
     write_atomic(out / "report.json", json.dumps(report, indent=2, default=float))
     from cosim.app.demo_report import demo_markdown
