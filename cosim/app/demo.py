@@ -280,7 +280,7 @@ def run_demo(out_dir: str | Path = "out/demo", n_images: int = 256, trng_cycles:
     lut_desc = lut_note or str(lut_path or shipped_lut_path("trng", "tt", 27.0))
     report["images"] = _image_part(out, report, stages, scorer, sources, lut, lut_desc, trng)
     with stages.stage("report"):
-        _finish_report(out, report, start)
+        _finish_report(out, report, start, scorer.loaded[0])
     return report
 
 
@@ -308,8 +308,8 @@ def _image_part(out: Path, report: dict, stages, scorer: Scorer, sources, lut: L
     return rows
 
 
-def _finish_report(out: Path, report: dict, start: float) -> None:
-    """FID differences, the energy-area comparison; report.json and report.md, written atomically."""
+def _finish_report(out: Path, report: dict, start: float, denoiser) -> None:
+    """FID differences, the macro energy and energy per image of ``denoiser``; report.json and report.md, atomic."""
     rows = report["images"]
     soft = rows.get("software", {})
     report["fid_difference_vs_software"] = {
@@ -317,7 +317,7 @@ def _finish_report(out: Path, report: dict, start: float) -> None:
         for name, r in rows.items() if name != "software" and "fid_values" in r and "fid_values" in soft}
     from cosim.app.macro_table import demo_energy
 
-    report["energy"] = demo_energy(report["trng_cell"]["energy_shares_J"], rows, scorer.loaded[0], steps)
+    report["energy"] = demo_energy(report["trng_cell"]["energy_shares_J"], rows, denoiser, report["sampler"]["steps"])
     report["seconds"] = time.perf_counter() - start
     write_atomic(out / "report.json", json.dumps(report, indent=2, default=float))
     from cosim.app.demo_report import demo_markdown
