@@ -63,6 +63,22 @@ def cmd_diffusion_sensitivity(args) -> None:
     print(f"plot, table and JSON in {args.out} ({result['seconds']:.0f} s)")
 
 
+def cmd_diffusion_compare(args) -> None:
+    from cosim.app.compare import run_compare
+
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+    checks.seed("--seed", args.seed)
+    checks.jobs("--threads", args.threads)
+    for flag, path in (("--lut", args.lut), ("--ddpm", args.ddpm), ("--classifier", args.classifier)):
+        checks.existing_input(flag, path)
+    checks.output_dir("--out", args.out)
+    report = run_compare(args.out, sources, args.images, args.seeds, steps=args.steps, seed=args.seed,
+                         threads=args.threads, progress=not args.no_progress, lut_path=args.lut,
+                         ddpm_path=args.ddpm, classifier_path=args.classifier)
+    print((Path(args.out) / "report.md").read_text())
+    print(f"report.md, report.json and compare.png in {args.out} ({report['seconds']:.0f} s)")
+
+
 def add_parser(sub) -> None:
     """The ``demo`` and ``diffusion`` commands."""
     demo = sub.add_parser("demo", help="the main job: switching, TRNG cell, digits with its noise, report")
@@ -100,3 +116,18 @@ def add_parser(sub) -> None:
     sens.add_argument("--threads", type=int, default=2, help="torch threads")
     sens.add_argument("--no-progress", action="store_true")
     sens.set_defaults(func=cmd_diffusion_sensitivity)
+
+    comp = diff.add_parser("compare", help="FID and KID of noise sources against software noise, with intervals "
+                                           "and the smallest detectable difference")
+    comp.add_argument("--sources", default="software,mtj", help="comma-separated noise sources; must include software")
+    comp.add_argument("--images", type=int, default=1000, help="images per source and seed (>= 129)")
+    comp.add_argument("--seeds", type=int, default=5, help="sampling seeds per source (>= 2)")
+    comp.add_argument("--steps", type=int, default=50, help="DDIM steps (eta = 1)")
+    comp.add_argument("--seed", type=int, default=1, help="first sampling seed; also the chip seed")
+    comp.add_argument("--out", type=Path, default=Path("out/compare"))
+    comp.add_argument("--lut", type=Path, help="trng LUT for the mtj sources (default: shipped TT 27 C)")
+    comp.add_argument("--ddpm", type=Path, help="DDPM checkpoint (default: shipped)")
+    comp.add_argument("--classifier", type=Path, help="classifier checkpoint (default: shipped)")
+    comp.add_argument("--threads", type=int, default=2, help="torch threads")
+    comp.add_argument("--no-progress", action="store_true", help="no progress bars")
+    comp.set_defaults(func=cmd_diffusion_compare)
