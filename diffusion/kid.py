@@ -44,6 +44,12 @@ def _mmd2(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray, wx: np.ndarray, wy:
     return within(kxx, wx) + within(kyy, wy) - 2 * cross
 
 
+def _resample_weights(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
+    """(b, n) multiplicities of each point in b resamples of n points drawn with replacement."""
+    idx = rng.integers(0, n, (b, n)) + n * np.arange(b)[:, None]
+    return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+
+
 def kid(x: np.ndarray, y: np.ndarray) -> float:
     """Unbiased MMD^2 with the cubic polynomial kernel between feature sets x (m, d) and y (n, d)."""
     x, y = _check(x, y)
@@ -66,9 +72,7 @@ def kid_bootstrap(x: np.ndarray, y: np.ndarray, n_boot: int = 500, level: float 
     vals = []
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        wx = rng.multinomial(len(x), np.full(len(x), 1 / len(x)), size=b).astype(np.float64)
-        wy = rng.multinomial(len(y), np.full(len(y), 1 / len(y)), size=b).astype(np.float64)
-        vals.append(_mmd2(kxx, kyy, kxy, wx, wy))
+        vals.append(_mmd2(kxx, kyy, kxy, _resample_weights(rng, b, len(x)), _resample_weights(rng, b, len(y))))
     vals = np.concatenate(vals)
     lo, hi = np.quantile(vals, [(1 - level) / 2, (1 + level) / 2])
     bias = float(vals.mean() - est)
