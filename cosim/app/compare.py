@@ -171,7 +171,8 @@ def plot_compare(r: dict, out: Path) -> Path:
                 ax.axhspan(lo, hi, color=color, alpha=0.15)
     for ax, label in ((axes[0], "FID per seed (band: 95 % t-interval of the mean)"),
                       (axes[1], "KID per seed (bars: bootstrap 95 %)")):
-        ax.set_xlabel("seed index")
+        ax.set_xticks(range(len(r["seeds"])), [str(v) for v in r["seeds"]])
+        ax.set_xlabel("sampling seed")
         ax.set_title(label, fontsize=9)
         ax.legend(fontsize=8)
     fig.suptitle(f"{r['n_images']} images per seed, DDIM {r['sampler']['steps']} steps", fontsize=10)
