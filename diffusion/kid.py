@@ -38,7 +38,8 @@ def _mmd2(kxx: np.ndarray, kyy: np.ndarray, kxy: np.ndarray, wx: np.ndarray, wy:
     """Unbiased MMD^2 for rows of weights (B, m) and (B, n): within-set means over distinct index pairs."""
     def within(k, w):
         pairs = (w @ k * w).sum(axis=1) - (w ** 2 * np.diag(k)).sum(axis=1)
-        return pairs / (w.sum(axis=1) ** 2 - (w ** 2).sum(axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):  # a resample of one repeated point: no pair, NaN
+            return pairs / (w.sum(axis=1) ** 2 - (w ** 2).sum(axis=1))
 
     cross = (wx @ kxy * wy).sum(axis=1) / (wx.sum(axis=1) * wy.sum(axis=1))
     return within(kxx, wx) + within(kyy, wy) - 2 * cross
@@ -74,8 +75,9 @@ def kid_bootstrap(x: np.ndarray, y: np.ndarray, n_boot: int = 500, level: float 
         b = min(chunk, n_boot - start)
         vals.append(_mmd2(kxx, kyy, kxy, _resample_weights(rng, b, len(x)), _resample_weights(rng, b, len(y))))
     vals = np.concatenate(vals)
+    vals = vals[np.isfinite(vals)]  # only tiny sets can draw a resample without two distinct points
     lo, hi = np.quantile(vals, [(1 - level) / 2, (1 + level) / 2])
     bias = float(vals.mean() - est)
-    return {"kid": est, "low": float(lo), "high": float(hi), "level": level, "n_boot": n_boot,
+    return {"kid": est, "low": float(lo), "high": float(hi), "level": level, "n_boot": int(vals.size),
             "boot_std": float(vals.std(ddof=1)), "bias": bias,
             "bias_corrected": [float(lo - bias), float(hi - bias)]}
