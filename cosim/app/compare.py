@@ -53,11 +53,14 @@ def run_compare(out_dir: str | Path, sources: list[str], n_images: int, n_seeds:
     """Sample and score every source over seeds ``seed .. seed + n_seeds - 1``; write report.md/.json and a plot."""
     import torch
 
+    from diffusion.classifier import ClassifierConfig
+
     sources = list(dict.fromkeys(sources))
-    check_compare_inputs(sources, n_images, n_seeds, steps, feature_dim=128)  # cheap checks before loading
+    # cheap checks before loading anything (the default classifier's D), then with the loaded classifier's D
+    check_compare_inputs(sources, n_images, n_seeds, steps, ClassifierConfig().feature_dim)
     torch.set_num_threads(threads)
     scorer = Scorer(ddpm_path, classifier_path, steps=steps)
-    check_compare_inputs(sources, n_images, n_seeds, steps, scorer.feature_dim)  # the loaded classifier's D
+    check_compare_inputs(sources, n_images, n_seeds, steps, scorer.feature_dim)
     lut = load_trng_lut(lut_path) if any(s in MTJ_SOURCES for s in sources) else None
     array_luts, notes = optional_array_luts() if lut is not None else ({}, {})
     factories = demo_source_factories(lut, seed, 0.0, 0.0, array_luts=array_luts)
