@@ -198,3 +198,27 @@ def fid_vs_heldout(images: torch.Tensor, classifier=None, split_seed: int | None
 
     held = load_mnist(DEFAULT_SPLIT_SEED if split_seed is None else split_seed).x_heldout
     return fid(images, held, classifier)
+
+
+def detectable_difference(se: float, df: float, level: float = 0.95, power: float = 0.8) -> float:
+    """Smallest true difference a two-sided t-test at ``1 - level`` detects with probability ``power``.
+
+    Solves P(|T| > t_crit) = power for T ~ noncentral t(df, delta / se), so it is exact for the
+    t-test (the textbook shortcut ``(t_{(1+level)/2} + t_{power}) * se`` is within a few per cent).
+    ``se`` is the standard error of the difference; with an estimated ``se`` the result is itself an
+    estimate, as good as the run's standard error.
+    """
+    from scipy import optimize, stats
+
+    if not (se >= 0 and df > 0):
+        raise ValueError(f"need se >= 0 and df > 0, got se={se!r}, df={df!r}")
+    if se == 0:
+        return 0.0
+    crit = stats.t.ppf((1 + level) / 2, df)
+
+    def shortfall(nc: float) -> float:
+        lower = stats.nct.cdf(-crit, df, nc)  # negligible, and NaN far out in scipy: count it as 0
+        return stats.nct.sf(crit, df, nc) + np.nan_to_num(lower) - power
+
+    guess = crit + stats.t.ppf(power, df)
+    return float(optimize.brentq(shortfall, 0.0, 2 * guess) * se)

@@ -1,4 +1,5 @@
-"""``vcma demo`` (the main job) and ``vcma diffusion sensitivity`` (FID against TRNG non-idealities)."""
+"""``vcma demo`` (the main job), ``vcma diffusion sensitivity`` (FID against TRNG non-idealities) and
+``vcma diffusion compare`` (FID and KID of noise sources against software, with the power to decide)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 from pathlib import Path
 
 from cosim.app import checks
+
 
 def cmd_demo(args) -> None:
     from cosim.app.demo import run_demo
@@ -75,6 +77,27 @@ def cmd_diffusion_sensitivity(args) -> None:
     print(f"plot, table and JSON in {args.out} ({result['seconds']:.0f} s)")
 
 
+def cmd_diffusion_compare(args) -> None:
+    from cosim.app.compare import run_compare
+    from cosim.app.stages import checked_device
+
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
+    checks.seed("--seed", args.seed)
+    checks.jobs("--threads", args.threads)
+    for flag, path in (("--lut", args.lut), ("--ddpm", args.ddpm), ("--classifier", args.classifier)):
+        checks.existing_input(flag, path)
+    checks.output_dir("--out", args.out)
+    report = run_compare(args.out, sources, args.images, args.seeds, steps=args.steps, seed=args.seed,
+                         threads=args.threads, quiet=args.quiet, lut_path=args.lut, ddpm_path=args.ddpm,
+                         classifier_path=args.classifier, device=checked_device(args))
+    path = Path(args.out) / "report.md"
+    if args.quiet:
+        print(path)
+        return
+    print(path.read_text())
+    print(f"report.md, report.json and compare.png in {args.out} ({report['seconds']:.0f} s); report: {path}")
+
+
 def add_parser(sub) -> None:
     """The ``demo`` and ``diffusion`` commands."""
     from cosim.app.stages import add_device_option, add_quiet_option
@@ -116,3 +139,19 @@ def add_parser(sub) -> None:
     sens.add_argument("--no-progress", action="store_true", help="no progress bars (stage lines stay)")
     add_quiet_option(sens)
     sens.set_defaults(func=cmd_diffusion_sensitivity)
+
+    comp = diff.add_parser("compare", help="FID and KID of noise sources against software noise, with intervals "
+                                           "and the smallest detectable difference")
+    comp.add_argument("--sources", default="software,mtj", help="comma-separated noise sources; must include software")
+    comp.add_argument("--images", type=int, default=1000, help="images per source and seed (>= 129)")
+    comp.add_argument("--seeds", type=int, default=5, help="sampling seeds per source (>= 2)")
+    comp.add_argument("--steps", type=int, default=50, help="DDIM steps (eta = 1)")
+    comp.add_argument("--seed", type=int, default=1, help="first sampling seed; also the chip seed")
+    comp.add_argument("--out", type=Path, default=Path("out/compare"))
+    comp.add_argument("--lut", type=Path, help="trng LUT for the mtj sources (default: shipped TT 27 C)")
+    comp.add_argument("--ddpm", type=Path, help="DDPM checkpoint (default: shipped)")
+    comp.add_argument("--classifier", type=Path, help="classifier checkpoint (default: shipped)")
+    comp.add_argument("--threads", type=int, default=2, help="torch threads")
+    add_quiet_option(comp)
+    add_device_option(comp)
+    comp.set_defaults(func=cmd_diffusion_compare)

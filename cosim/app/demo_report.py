@@ -11,6 +11,56 @@ def _fmt_ci(ci, fmt="{:.1f}") -> str:
     return "n/a" if ci is None else f"[{fmt.format(ci[0])}, {fmt.format(ci[1])}]"
 
 
+def _images_section(r: dict) -> list[str]:
+    """The digits table (FID and KID per source), differences against software, and what the size resolves."""
+    from cosim.app.compare import DIFF_HEADER, difference_lines
+
+    s = r["sampler"]
+    lines = [f"## Digits (DDIM, {s['steps']} steps, eta = {s['eta']:g}; {r['n_images']} images x seeds "
+             f"{r['seeds']} per source)", "",
+             "FID and KID (unbiased kernel distance, cubic polynomial kernel) on the features of the project's own "
+             f"digit classifier (held-out accuracy {r['classifier_heldout_accuracy']:.3f}) against the held-out real "
+             "digits; mean over seeds with a 95 % Student-t interval over seeds. Energy per image here is the raw bits "
+             "drawn times the TRNG *cell's* SPICE energy per raw bit (the LUT's, for the mtj sources): a bound; the "
+             "whole macro's figure per source is in the energy section below (software noise is not charged).", "",
+             "| noise | FID | 95 % CI (seeds) | KID | 95 % CI (seeds) | mean max-prob | classes (min) | raw bits/image "
+             "| cell energy/image (J) | cell energy/raw bit (J) | s/seed | images/s |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, row in r["images"].items():
+        if "skipped" in row:
+            lines.append(f"| {name} | skipped: {row['skipped']} |||||||||||")
+            continue
+        kid = row.get("kid_mean")
+        lines.append(f"| {name} | {row['fid_mean']:.1f} | {_fmt_ci(row['fid_ci95'])} | "
+                     f"{'n/a' if kid is None else f'{kid:.2f}'} | {_fmt_ci(row.get('kid_ci95'), '{:.2f}')} | "
+                     f"{row['mean_max_prob']:.3f} | {row['classes_seen_min']} | {row['random_bits_per_image']:.4g} | "
+                     f"{row['energy_per_image_J']:.3g} | {row.get('energy_per_raw_bit_J', 0):.3g} | "
+                     f"{row['sampling_seconds']:.1f} | {row['images_per_s']:.1f} |")
+    if r.get("fid_difference_vs_software"):
+        lines += ["", "### Differences against software (Welch 95 % interval over seeds; detectable difference: "
+                  "the smallest true difference this run finds with 80 % power at the 5 % level)", ""] + DIFF_HEADER
+        lines += difference_lines(r, "fid", "{:+.1f}") + difference_lines(r, "kid", "{:+.2f}")
+        lines += [""] + _resolution_lines(r)
+    return lines
+
+
+def _resolution_lines(r: dict) -> list[str]:
+    """What this run's size can and cannot resolve, from the mtj (else first) source's detectable differences."""
+    fid, kid = r["fid_difference_vs_software"], r.get("kid_difference_vs_software", {})
+    name = "mtj" if "mtj" in fid else next(iter(fid))
+    f, k = fid[name], kid.get(name, {})
+    if f.get("detectable") is None:
+        return ["What this size resolves: nothing (an interval needs at least 2 seeds per source)."]
+    kid_part = ("" if k.get("relative_detectable") is None else
+                f" and KID differences of {k['detectable']:.2f} or more ({k['relative_detectable']:.0%} of "
+                "software's KID)")
+    return [f"What this size resolves ({r['n_images']} images x {len(r['seeds'])} seeds): a test at the 5 % level "
+            f"detects, with 80 % power, {name} minus software FID differences of {f['detectable']:.1f} or more "
+            f"({f.get('relative_detectable', 0):.0%} of software's FID){kid_part}. Smaller differences are not "
+            "resolved: 'no significant difference' here means 'none larger than that'. `vcma diffusion compare "
+            "--images N --seeds K` runs a larger comparison."]
+
+
 def demo_markdown(r: dict) -> str:
     """``report.md`` of :func:`cosim.app.demo.run_demo` from its report dictionary."""
     t = r["trng_cell"]
@@ -24,33 +74,7 @@ def demo_markdown(r: dict) -> str:
     lines += ["", "## TRNG cell (SPICE, 1T-1MTJ, StrongARM read)", "",
               f"bits `{t['bits']}`; P(1) = {t['p_one']:.3f} [{lo:.3f}, {hi:.3f}]; "
               f"energy/bit {t['energy_per_bit_J'] * 1e15:.1f} fJ; time/bit {t['time_per_bit_s'] * 1e9:.2f} ns", ""]
-    s = r["sampler"]
-    lines += [f"## Digits (DDIM, {s['steps']} steps, eta = {s['eta']:g}; {r['n_images']} images x seeds "
-              f"{r['seeds']} per source)", "",
-              "FID on the features of the project's own digit classifier (held-out accuracy "
-              f"{r['classifier_heldout_accuracy']:.3f}) against the held-out real digits; mean over seeds with a "
-              "95 % Student-t interval over seeds. Energy per image here is the raw bits drawn times the TRNG *cell's* "
-              "SPICE energy per raw bit (the LUT's, for the mtj sources): a bound; the whole macro's figure per "
-              "source is in the energy section below (software noise is not charged).", "",
-              "| noise | FID | 95 % CI (seeds) | mean max-prob | classes (min) | raw bits/image | cell energy/image (J) "
-              "| cell energy/raw bit (J) | s/seed | images/s |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, row in r["images"].items():
-        if "skipped" in row:
-            lines.append(f"| {name} | skipped: {row['skipped']} |||||||||")
-            continue
-        lines.append(f"| {name} | {row['fid_mean']:.1f} | {_fmt_ci(row['fid_ci95'])} | {row['mean_max_prob']:.3f} | "
-                     f"{row['classes_seen_min']} | {row['random_bits_per_image']:.4g} | "
-                     f"{row['energy_per_image_J']:.3g} | {row.get('energy_per_raw_bit_J', 0):.3g} | "
-                     f"{row['sampling_seconds']:.1f} | {row['images_per_s']:.1f} |")
-    if r.get("fid_difference_vs_software"):
-        lines += ["", "### FID minus software FID (Welch 95 % t-interval)", "",
-                  "| noise | difference | 95 % CI | relative | relative 95 % CI |", "| --- | --- | --- | --- | --- |"]
-        for name, d in r["fid_difference_vs_software"].items():
-            rel = d.get("relative")
-            lines.append(f"| {name} | {d['difference']:+.1f} | {_fmt_ci(d['ci95'])} | "
-                         f"{'n/a' if rel is None else f'{rel:+.1%}'} | "
-                         f"{_fmt_ci(d.get('relative_ci95'), '{:+.1%}')} |")
+    lines += _images_section(r)
     cal = {n: row["calibration_report"] for n, row in r["images"].items() if "calibration_report" in row}
     if cal:
         lines += ["", "### Emulated arrays after calibration", "",
