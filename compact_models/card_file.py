@@ -14,6 +14,8 @@ Format (fields by their dataclass names, units in the names; SI values)::
     base = "tt"                    # the shipped TRNG cell (the only base of this section)
     [crossbar]
     base = "tt"                    # the shipped crossbar card (the only base of this section)
+    [macro]                        # the TRNG macro's sizes (compact_models/macro.py; not a process card)
+    rows = 64
 
 A section without ``base`` must give every field of its card. A section left out is the shipped
 card. The MTJ and CMOS values are the process's *typical* card (the MTJ one quoted at
@@ -49,6 +51,8 @@ SECTIONS: dict[str, type] = {"mtj": MtjCard, "cmos": CmosCard, "trng_cell": Trng
 BASES: dict[str, tuple[str, ...]] = {"mtj": CORNERS, "cmos": CMOS_CORNERS, "trng_cell": ("tt",), "crossbar": ("tt",)}
 """The ``base`` values each section accepts (the TRNG cell and the crossbar have no corners)."""
 TOP_LEVEL_KEYS = ("name",)
+OTHER_TABLES = ("macro",)
+"""Tables a card file may hold that are not process cards: ``[macro]`` (read by ``compact_models.macro``)."""
 
 
 class CardFileError(CardError):
@@ -145,6 +149,8 @@ def load_card_file(path: str | Path) -> ProcessCards:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise CardFileError(f"{path}: not a valid TOML card file: {err}") from None
     for key, value in data.items():
+        if key in OTHER_TABLES:
+            continue
         if key in TOP_LEVEL_KEYS:
             if not isinstance(value, str):
                 raise CardFileError(f"{path}: top-level '{key}' must be a string, got {value!r}")

@@ -89,7 +89,7 @@ class Schedule:
 
     @staticmethod
     def _gather(v: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return v.to(torch.float32)[t][:, None, None, None]
+        return v.to(device=t.device, dtype=torch.float32)[t][:, None, None, None]
 
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Diffuse clean images to step ``t``: sqrt(abar_t) x0 + sqrt(1 - abar_t) noise."""
@@ -115,14 +115,28 @@ def diffusion_loss(
     return F.mse_loss(model(schedule.q_sample(x0, t, noise), t), noise)
 
 
-def _draw(noise_source, shape, generator) -> torch.Tensor:
+def _draw(noise_source, shape, generator, device: torch.device | None = None) -> torch.Tensor:
+    """One draw from the noise source, checked, as float32 on ``device`` (the model's)."""
     z = noise_source.randn(tuple(shape), generator=generator)
     z = torch.as_tensor(z)
     if tuple(z.shape) != tuple(shape):
         raise ValueError(
             f"noise source {type(noise_source).__name__} returned shape {tuple(z.shape)}, wanted {tuple(shape)}"
         )
-    return z.to(dtype=torch.float32)
+    return z.to(device=device, dtype=torch.float32)
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def progress_bar(total: int, desc: str, enabled: bool) -> tqdm:
+    """A sampling progress bar on stderr: redrawn at most every 30 s when stderr is not a terminal (a log
+    gets a few lines, not one per step), cleared when done."""
+    import sys
+
+    return tqdm(total=total, desc=desc, unit="step", disable=not enabled, leave=False,
+                mininterval=0.5 if sys.stderr.isatty() else 30.0)
 
 
 def _batches(n: int, batch_size: int):
@@ -151,22 +165,23 @@ def ddpm_sample(
     """
     ns = noise_source if noise_source is not None else TorchNoise()
     model.eval()
+    device = _model_device(model)
     T = schedule.T
     sizes = list(_batches(n, batch_size))
     out = []
-    bar = tqdm(total=len(sizes) * T, desc="DDPM sampling", unit="step", disable=not progress)
+    bar = progress_bar(len(sizes) * T, "DDPM sampling", progress)
     for b in sizes:
         shape = (b, *image_shape)
-        x = _draw(ns, shape, generator)
+        x = _draw(ns, shape, generator, device)
         for i in reversed(range(T)):
-            t = torch.full((b,), i, dtype=torch.long)
+            t = torch.full((b,), i, dtype=torch.long, device=device)
             eps = model(x, t)
             x0 = schedule.predict_x0(x, t, eps)
             if clip_denoised:
                 x0 = x0.clamp(-1, 1)
             mean = schedule._gather(schedule.posterior_c0, t) * x0 + schedule._gather(schedule.posterior_ct, t) * x
             if i > 0:
-                x = mean + schedule._gather(schedule.posterior_var, t).sqrt() * _draw(ns, shape, generator)
+                x = mean + schedule._gather(schedule.posterior_var, t).sqrt() * _draw(ns, shape, generator, device)
             else:
                 x = mean
             bar.update(1)
@@ -200,16 +215,17 @@ def ddim_sample(
     """DDIM sampling (Song et al. 2021) on ``steps`` strided timesteps; eta=1 ~ ancestral."""
     ns = noise_source if noise_source is not None else TorchNoise()
     model.eval()
+    device = _model_device(model)
     ts = ddim_timesteps(schedule.T, steps)
     ab = schedule.alpha_bars
     sizes = list(_batches(n, batch_size))
     out = []
-    bar = tqdm(total=len(sizes) * len(ts), desc=f"DDIM sampling (eta={eta:g})", unit="step", disable=not progress)
+    bar = progress_bar(len(sizes) * len(ts), f"DDIM sampling (eta={eta:g})", progress)
     for b in sizes:
         shape = (b, *image_shape)
-        x = _draw(ns, shape, generator)
+        x = _draw(ns, shape, generator, device)
         for k, i in enumerate(ts):
-            t = torch.full((b,), i, dtype=torch.long)
+            t = torch.full((b,), i, dtype=torch.long, device=device)
             eps = model(x, t)
             x0 = schedule.predict_x0(x, t, eps)
             if clip_denoised:
@@ -223,7 +239,7 @@ def ddim_sample(
             sigma = eta * math.sqrt((1 - a_prev) / (1 - a_t) * (1 - a_t / a_prev)) if not last else 0.0
             x = math.sqrt(a_prev) * x0 + math.sqrt(max(1 - a_prev - sigma**2, 0.0)) * eps
             if sigma > 0:
-                x = x + sigma * _draw(ns, shape, generator)
+                x = x + sigma * _draw(ns, shape, generator, device)
             bar.update(1)
         out.append(x.clamp(-1, 1))
     bar.close()

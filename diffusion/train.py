@@ -229,31 +229,54 @@ def sample(
     eta: float = 0.0,
     batch_size: int = 256,
     progress: bool = True,
+    device: str | torch.device = "cpu",
 ) -> torch.Tensor:
-    """Generate ``n`` images in [-1, 1], shape (n, 1, 28, 28).
+    """Generate ``n`` images in [-1, 1], shape (n, 1, 28, 28), returned on the CPU.
 
     ``checkpoint`` is a path or an already loaded ``(model, schedule, ...)``
     tuple. ``sampler="ddpm"`` is ancestral over all T steps (``steps`` must be
     None or T); ``"ddim"`` uses ``steps`` strided steps (default 50) and ``eta``.
     Every random draw comes from ``noise_source`` (default ``torch.randn``),
-    fed a ``torch.Generator`` seeded with ``seed``.
+    fed a CPU ``torch.Generator`` seeded with ``seed``, so a seed gives the same
+    noise on any device. The model runs on ``device`` (``cpu``, ``cuda``,
+    ``cuda:N``; a loaded model is moved there) and the noise is moved to it.
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"number of images n must be a positive integer, got {n!r}")
+    device = sampling_device(device)
     if isinstance(checkpoint, tuple):
         model, schedule = checkpoint[0], checkpoint[1]
     else:
         model, schedule, _ = load_ddpm(checkpoint)
+    model.to(device)
     ns = noise_source if noise_source is not None else TorchNoise()
     gen = torch.Generator().manual_seed(seed)
     if sampler == "ddpm":
         if steps not in (None, schedule.T):
             raise ValueError(f"ancestral DDPM runs all {schedule.T} steps; got steps={steps} (use sampler='ddim')")
-        return ddpm_sample(model, schedule, n, ns, gen, batch_size=batch_size, progress=progress)
+        return ddpm_sample(model, schedule, n, ns, gen, batch_size=batch_size, progress=progress).cpu()
     if sampler == "ddim":
         return ddim_sample(model, schedule, n, ns, gen, steps=steps or 50, eta=eta, batch_size=batch_size,
-                           progress=progress)
+                           progress=progress).cpu()
     raise ValueError(f"unknown sampler {sampler!r} (use 'ddpm' or 'ddim')")
+
+
+def sampling_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch device this machine has (``cpu``, ``cuda``, ``cuda:N``); else one clear ValueError.
+
+    (``cosim.noise.sources.torch_device`` applies the same rule on the command line; ``diffusion`` imports
+    nothing from ``cosim``.)"""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device {device}: unknown device (use cpu, cuda or cuda:N)") from None
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {device}: unsupported device type '{dev.type}' (use cpu, cuda or cuda:N)")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device}: no CUDA device on this machine (torch.cuda.is_available() is False)")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ValueError(f"device {device}: no such CUDA device; this machine has {torch.cuda.device_count()}")
+    return dev
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from cosim.app import checks
 
 def cmd_demo(args) -> None:
     from cosim.app.demo import run_demo
+    from cosim.app.stages import checked_device
 
     sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     checks.seed("--seed", args.seed)
@@ -16,11 +17,16 @@ def cmd_demo(args) -> None:
     for flag, path in (("--lut", args.lut), ("--ddpm", args.ddpm), ("--classifier", args.classifier)):
         checks.existing_input(flag, path)
     checks.output_dir("--out", args.out)
+    device = checked_device(args)
     report = run_demo(args.out, args.images, args.cycles, args.trials, args.seed, n_seeds=args.seeds,
                       steps=args.steps, sources=sources, lut_path=args.lut, ddpm_path=args.ddpm,
-                      classifier_path=args.classifier, threads=args.threads, progress=args.progress)
-    print((Path(args.out) / "report.md").read_text())
-    print(f"figures and report in {args.out} ({report['seconds']:.0f} s)")
+                      classifier_path=args.classifier, threads=args.threads, quiet=args.quiet, device=device)
+    path = Path(args.out) / "report.md"
+    if args.quiet:
+        print(path)
+        return
+    print(path.read_text())
+    print(f"figures and report in {args.out} ({report['seconds']:.0f} s); report: {path}")
 
 
 LEVEL_RANGES = {"bias": (0.0, 1.0, True, True), "correlation": (-1.0, 1.0, True, True),
@@ -47,7 +53,7 @@ def _sweep_levels(items: list[str] | None) -> dict:
 
 
 def cmd_diffusion_sensitivity(args) -> None:
-    from cosim.app.sensitivity import run_sensitivity
+    from cosim.app.stages import Stages
 
     checks.seed("--seed", args.seed)
     checks.jobs("--threads", args.threads)
@@ -55,16 +61,24 @@ def cmd_diffusion_sensitivity(args) -> None:
     for flag, path in (("--ddpm", args.ddpm), ("--classifier", args.classifier)):
         checks.existing_input(flag, path)
     checks.output_dir("--out", args.out)
-    result = run_sensitivity(args.out, n_images=args.images, steps=args.steps, seed=args.seed,
-                             ref_seeds=args.ref_seeds, quick=args.quick, lut_dir=args.lut_dir,
-                             ddpm_path=args.ddpm, classifier_path=args.classifier, threads=args.threads,
-                             progress=not args.no_progress, sweeps=args.sweeps, levels=_sweep_levels(args.levels))
-    print(result["summary"])
+    levels = _sweep_levels(args.levels)
+    stages = Stages(1, quiet=args.quiet)
+    with stages.stage("sensitivity sweeps: images per level with the software and ideal-trng references"):
+        from cosim.app.sensitivity import run_sensitivity
+
+        result = run_sensitivity(args.out, n_images=args.images, steps=args.steps, seed=args.seed,
+                                 ref_seeds=args.ref_seeds, quick=args.quick, lut_dir=args.lut_dir,
+                                 ddpm_path=args.ddpm, classifier_path=args.classifier, threads=args.threads,
+                                 progress=stages.progress and not args.no_progress, sweeps=args.sweeps, levels=levels)
+    if not args.quiet:
+        print(result["summary"])
     print(f"plot, table and JSON in {args.out} ({result['seconds']:.0f} s)")
 
 
 def add_parser(sub) -> None:
     """The ``demo`` and ``diffusion`` commands."""
+    from cosim.app.stages import add_device_option, add_quiet_option
+
     demo = sub.add_parser("demo", help="the main job: switching, TRNG cell, digits with its noise, report")
     demo.add_argument("--out", type=Path, default=Path("out/demo"))
     demo.add_argument("--images", type=int, default=256, help="images per noise source and seed")
@@ -79,7 +93,8 @@ def add_parser(sub) -> None:
     demo.add_argument("--trials", type=int, default=32, help="SPICE switching trials per pulse width")
     demo.add_argument("--seed", type=int, default=1, help="first sampling seed; also the SPICE and chip seed")
     demo.add_argument("--threads", type=int, default=2, help="torch threads")
-    demo.add_argument("--progress", action="store_true", help="progress bars while sampling")
+    add_quiet_option(demo)
+    add_device_option(demo)
     demo.set_defaults(func=cmd_demo)
 
     diff = sub.add_parser("diffusion", help="diffusion-model studies").add_subparsers(dest="diffusion_command",
@@ -98,5 +113,6 @@ def add_parser(sub) -> None:
     sens.add_argument("--ddpm", type=Path, help="DDPM checkpoint (default: shipped)")
     sens.add_argument("--classifier", type=Path, help="classifier checkpoint (default: shipped)")
     sens.add_argument("--threads", type=int, default=2, help="torch threads")
-    sens.add_argument("--no-progress", action="store_true")
+    sens.add_argument("--no-progress", action="store_true", help="no progress bars (stage lines stay)")
+    add_quiet_option(sens)
     sens.set_defaults(func=cmd_diffusion_sensitivity)

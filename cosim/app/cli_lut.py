@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cosim.app import checks
 from cosim.app.cli_common import card_option, load_cards, model_option
+from cosim.app.stages import Stages, add_quiet_option, sweep_progress
 
 MAX_LUT_TRIALS = 100_000
 """Most SPICE trials per point (or Monte Carlo arrays) ``vcma lut build/validate`` accept."""
@@ -34,16 +35,22 @@ def cmd_lut_build(args) -> None:
     checks.output_file("--out", args.out)
     cards = load_cards(args)  # a bad card file is refused before anything runs
     start = time.perf_counter()
-    if args.kind == "trng":
-        lut = build_trng_lut(args.corner, args.temp, 64 if args.trials is None else args.trials, args.jobs,
-                             args.scheduler, args.cache, check_runs=args.check_runs, model=args.model,
-                             ci_halfwidth=args.ci_halfwidth, max_trials=args.max_trials, **({} if cards is None else {"cards": cards}))
-    else:
-        from cosim.luts.build_crossbar import build_crossbar_lut
+    stages = Stages(2, quiet=args.quiet)
+    with stages.stage(f"{args.kind} LUT {args.corner} {args.temp:g} C in SPICE (resumes from {args.cache})"), \
+            sweep_progress(stages.progress):
+        if args.kind == "trng":
+            lut = build_trng_lut(args.corner, args.temp, 64 if args.trials is None else args.trials, args.jobs,
+                                 args.scheduler, args.cache, check_runs=args.check_runs, model=args.model,
+                                 ci_halfwidth=args.ci_halfwidth, max_trials=args.max_trials,
+                                 **({} if cards is None else {"cards": cards}))
+        else:
+            from cosim.luts.build_crossbar import build_crossbar_lut
 
-        lut = build_crossbar_lut(args.kind, args.corner, args.temp, args.trials, args.jobs, args.scheduler,
-                                 args.cache, args.rows, args.cols, model=args.model, cards=cards)
-    print(f"wrote {lut.save(args.out)} ({time.perf_counter() - start:.1f} s)")
+            lut = build_crossbar_lut(args.kind, args.corner, args.temp, args.trials, args.jobs, args.scheduler,
+                                     args.cache, args.rows, args.cols, model=args.model, cards=cards)
+    with stages.stage(f"write {args.out}"):
+        path = lut.save(args.out)
+    print(f"wrote {path} ({time.perf_counter() - start:.1f} s)")
 
 
 def cmd_lut_cell(args) -> None:
@@ -58,8 +65,10 @@ def cmd_lut_cell(args) -> None:
     checks.output_dir("--cache", args.cache)
     checks.output_file("--out", args.out or args.file)
     start = time.perf_counter()
-    lut = add_cell_parts(Lut.load(args.file, kind="trng"), check_runs=args.check_runs, n_jobs=args.jobs,
-                         scheduler=args.scheduler, cache_dir=args.cache)
+    with Stages(1, quiet=args.quiet).stage("TRNG-cell parts in SPICE (energy, driver share, cell check)"), \
+            sweep_progress(not args.quiet):
+        lut = add_cell_parts(Lut.load(args.file, kind="trng"), check_runs=args.check_runs, n_jobs=args.jobs,
+                             scheduler=args.scheduler, cache_dir=args.cache)
     lut.provenance["cell_command"] = " ".join(sys.argv)
     lut.provenance["cell_date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     print(f"wrote {lut.save(args.out or args.file)} ({time.perf_counter() - start:.1f} s)")
@@ -128,14 +137,16 @@ def _verdict(rows: list[dict], need: float, what: str) -> None:
         raise SystemExit(1)
 
 
-def _validate_crossbar_lut(lut, args) -> None:
+def _crossbar_validation_rows(lut, args) -> list[dict]:
     from cosim.luts.build_crossbar import validate_read_lut
     from cosim.luts.build_write import validate_write_lut
 
     if lut.kind == "read":
-        rows = validate_read_lut(lut, args.points, 4 if args.trials is None else args.trials, args.seed, args.jobs)
-    else:
-        rows = validate_write_lut(lut, args.points, 64 if args.trials is None else args.trials, args.seed, args.jobs)
+        return validate_read_lut(lut, args.points, 4 if args.trials is None else args.trials, args.seed, args.jobs)
+    return validate_write_lut(lut, args.points, 64 if args.trials is None else args.trials, args.seed, args.jobs)
+
+
+def _print_crossbar_validation(rows: list[dict]) -> None:
     print(f"{'check':>30} {'position':>9} {'LUT':>11} {'SPICE':>11}  {'bound':<34} inside")
     for r in rows:
         print(f"{r['check']:>30} {r['position']:>9} {r['lut']:11.4g} {r['spice']:11.4g}  {r['bound']:<34} "
@@ -155,10 +166,15 @@ def cmd_lut_validate(args) -> None:
     checks.jobs("--jobs", args.jobs)
     checks.fraction("--alpha", args.alpha, 0.0, 0.5, lo_open=True)
     lut = Lut.load(args.file)
+    with Stages(1, quiet=args.quiet).stage(f"fresh SPICE trials at {args.points} point(s) of the {lut.kind} LUT"), \
+            sweep_progress(not args.quiet):
+        if lut.kind in ("read", "write"):
+            rows = _crossbar_validation_rows(lut, args)
+        else:
+            res = validate_trng_lut(lut, args.points, 128 if args.trials is None else args.trials, args.seed,
+                                    args.jobs, alpha=args.alpha)
     if lut.kind in ("read", "write"):
-        return _validate_crossbar_lut(lut, args)
-    res = validate_trng_lut(lut, args.points, 128 if args.trials is None else args.trials, args.seed, args.jobs,
-                            alpha=args.alpha)
+        return _print_crossbar_validation(rows)
     print(f"H0 per point: fresh SPICE P = the LUT's {res['p_var']} there (two-sided z test, variance "
           f"p(1-p)/n + se_LUT^2); level {res['alpha']:g}, Holm-corrected across the points")
     print(f"{'v_write (V)':>11} {'t_pulse (ns)':>12} {'P LUT':>7} {'se LUT':>7} {'P SPICE':>13} {'z':>6} "
@@ -198,6 +214,7 @@ def add_parser(sub) -> None:
     build.add_argument("--check-runs", type=int, default=4,
                        help="trng: 16-cycle TRNG-cell runs for the P(1) and serial-correlation check (0: none)")
     build.add_argument("--out", type=Path, required=True)
+    add_quiet_option(build)
     model_option(build)
     card_option(build)
     build.set_defaults(func=cmd_lut_build)
@@ -209,6 +226,7 @@ def add_parser(sub) -> None:
     cell.add_argument("--scheduler", help="Dask scheduler address tcp://HOST:PORT")
     cell.add_argument("--cache", type=Path, default=Path(".vcma_cache"), help="per-point cache; reruns resume")
     cell.add_argument("--out", type=Path, help="output file (default: update FILE in place, atomically)")
+    add_quiet_option(cell)
     cell.set_defaults(func=cmd_lut_cell)
     show = lut.add_parser("show", help="axes, provenance and plots of a LUT")
     show.add_argument("file", type=Path)
@@ -223,4 +241,5 @@ def add_parser(sub) -> None:
     val.add_argument("--jobs", type=int, default=2)
     val.add_argument("--alpha", type=float, default=0.01,
                      help="trng: false-alarm rate of the whole validation (Holm across points; default 0.01)")
+    add_quiet_option(val)
     val.set_defaults(func=cmd_lut_validate)

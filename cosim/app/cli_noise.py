@@ -14,20 +14,52 @@ MAX_CYCLES = 10_000_000
 MAX_VARIATION = 10.0
 """Largest ``--variation`` (multiples of the corner's device spreads)."""
 
-def cmd_emulate(args) -> None:
-    import torch
+STREAM_RAW = "raw"
+STREAM_VN = "vn"
+STREAMS = {STREAM_RAW: "raw array bits", STREAM_VN: "per-cell von Neumann output"}
+"""Stream types ``vcma emulate`` writes and the metadata names them by."""
+WHITEN_STREAM = {"none": STREAM_RAW, "vn": STREAM_VN}
+"""``--whiten`` -> the stream type written."""
+BITS_FORMAT = "vcma-bits"
 
-    from cosim.noise.emulator import TrngArrayEmulator
-    from cosim.noise.sources import make_noise_source
-    from cosim.luts.lut import Lut, LutError, shipped_lut_path
-    from cosim.app.plots import plot_emulation
-    from cosim.noise.transforms import make_transform
+
+def cmd_emulate(args) -> None:
+    from cosim.app.stages import Stages, checked_device
 
     _check_emulate(args)
     cards = _requested_cards(args)
-    if args.plot:
-        make_transform(args.transform)
+    device = checked_device(args)
     out = checks.npy_target("--out", args.out)
+    stages = Stages(2 + bool(out) + bool(args.plot), quiet=args.quiet)
+    stream = WHITEN_STREAM[args.whiten]
+    with stages.stage("LUTs and the chip's calibration"):
+        emu = _build_emulator(args, cards, device)
+    with stages.stage(f"{args.cycles} cycles of the {args.rows} x {args.cols} array on {device}"):
+        import torch
+
+        gen = torch.Generator(device=device).manual_seed(args.seed)
+        bits = emu.cycles(args.cycles, gen).cpu()
+    if not args.quiet:
+        _print_emulation(emu, bits)
+    if out:
+        with stages.stage(f"write {STREAMS[stream]}"):
+            meta = _save_stream(out, bits, emu, stream, args)
+        print(f"bits: {out} ({meta['bits']} bits, {STREAMS[stream]}; metadata {metadata_path(out)})")
+    if args.plot:
+        from cosim.app.plots import plot_emulation
+        from cosim.noise.sources import make_noise_source
+
+        with stages.stage("histogram plot"):
+            source = make_noise_source("mtj", emulator=emu.to("cpu"), transform=args.transform)
+            gauss = source.randn((20000,), generator=torch.Generator().manual_seed(args.seed))
+            plot = plot_emulation(bits.numpy(), emu.p_one.numpy(), gauss.numpy(), args.plot)
+        print(f"plot: {plot}")
+
+
+def _build_emulator(args, cards, device: str):
+    """The emulated chip of the ``vcma emulate`` options (LUTs built with ``cards``)."""
+    from cosim.luts.lut import Lut, LutError, shipped_lut_path
+    from cosim.noise.emulator import TrngArrayEmulator
 
     def array_lut(kind: str, path: Path | None):
         if args.no_array_luts:
@@ -39,14 +71,17 @@ def cmd_emulate(args) -> None:
         except LutError:
             return None
 
-    lut = Lut.load(args.lut or shipped_lut_path("trng", args.corner, args.temp), kind="trng", cards=cards)
-    emu = TrngArrayEmulator(lut, args.rows, args.cols, args.v_write_V, args.t_pulse_s, args.chip_seed, args.variation, args.calibration,
-                            write_lut=array_lut("write", args.write_lut), read_lut=array_lut("read", args.read_lut),
-                            correlation=args.correlation)
-    bits = emu.cycles(args.cycles, torch.Generator().manual_seed(args.seed))
-    p = emu.p_one.numpy()
+    args.lut_used = args.lut or shipped_lut_path("trng", args.corner, args.temp)
+    lut = Lut.load(args.lut_used, kind="trng", cards=cards)
+    return TrngArrayEmulator(lut, args.rows, args.cols, args.v_write_V, args.t_pulse_s, args.chip_seed, args.variation,
+                             args.calibration, write_lut=array_lut("write", args.write_lut),
+                             read_lut=array_lut("read", args.read_lut), correlation=args.correlation, device=device)
+
+
+def _print_emulation(emu, bits) -> None:
+    p = emu.p_one.cpu().numpy()
     rep = emu.calibration_report()
-    print(f"array {args.rows} x {args.cols}, {emu.calibration} calibration: v_write {rep['v_write_V_min']:.4f}.."
+    print(f"array {emu.rows} x {emu.cols}, {emu.calibration} calibration: v_write {rep['v_write_V_min']:.4f}.."
           f"{rep['v_write_V_max']:.4f} V, t_pulse {emu.t_pulse_s * 1e9:.3f} ns")
     print(f"P(1): cells mean {p.mean():.4f}, std {p.std():.4f} ({p.min():.3f} .. {p.max():.3f}), "
           f"stuck {rep['stuck_fraction']:.1%}; worst column bias {rep['column_bias_max_abs']:+.4f}; "
@@ -54,14 +89,36 @@ def cmd_emulate(args) -> None:
     print(f"sense error rate {emu.sense_error_rate.mean():.2e}; lag-1 correlation {emu.correlation:g}; "
           f"energy/bit {emu.energy_per_bit_J * 1e15:.2f} fJ; cycle {emu.time_per_cycle_s * 1e9:.2f} ns; "
           f"{bits.numel()} bits")
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        np.save(out, bits.numpy())
-        print(f"bits: {out}")
-    if args.plot:
-        source = make_noise_source("mtj", emulator=emu, transform=args.transform)
-        gauss = source.randn((20000,), generator=torch.Generator().manual_seed(args.seed))
-        print(f"plot: {plot_emulation(bits.numpy(), p, gauss.numpy(), args.plot)}")
+
+
+def metadata_path(bits_path: Path) -> Path:
+    """The JSON sidecar that names a bit file's stream type: ``bits.npy`` -> ``bits.npy.json``."""
+    return Path(bits_path).with_name(Path(bits_path).name + ".json")
+
+
+def _save_stream(out: Path, bits, emu, stream: str, args) -> dict:
+    """Write the raw bits (cycles x rows x cols) or their per-cell von Neumann stream (1-D), and its metadata,
+    each atomically; returns the metadata."""
+    import io
+    import json
+
+    from compact_models.render import write_atomic
+    from cosim.noise.emulator import WHITENED_ORDER, per_cell_von_neumann
+
+    data = per_cell_von_neumann(bits) if stream == STREAM_VN else bits
+    p = emu.p_one.cpu().numpy().astype(float)
+    meta = {"format": BITS_FORMAT, "version": 1, "stream": stream, "description": STREAMS[stream],
+            "order": (WHITENED_ORDER if stream == STREAM_VN else
+                      "shape (cycles, rows, cols): cycle by cycle, the cells in row-major order"),
+            "bits": int(data.numel()), "rows": emu.rows, "cols": emu.cols, "cycles": args.cycles,
+            "variation": args.variation, "chip_seed": args.chip_seed, "seed": args.seed,
+            "calibration": emu.calibration, "cell_p_one_mean": float(p.mean()), "cell_p_one_std": float(p.std()),
+            "correlation": emu.correlation, "lut": str(args.lut_used)}
+    buf = io.BytesIO()
+    np.save(buf, data.numpy())
+    write_atomic(out, buf.getvalue())
+    write_atomic(metadata_path(out), json.dumps(meta, indent=2))
+    return meta
 
 
 def _requested_cards(args):
@@ -76,6 +133,10 @@ def _requested_cards(args):
 
 def _check_emulate(args) -> None:
     """Every ``vcma emulate`` value, before a LUT is read or a bit drawn; sets ``v_write_V``/``t_pulse_s``."""
+    if args.plot:
+        from cosim.noise.transforms import make_transform
+
+        make_transform(args.transform)
     for flag, path in (("--lut", args.lut), ("--write-lut", args.write_lut), ("--read-lut", args.read_lut)):
         checks.existing_input(flag, path)
     checks.corner("--corner", args.corner)
@@ -130,10 +191,46 @@ def load_bits(path: Path) -> np.ndarray:
     return np.frombuffer(compact.encode("ascii"), dtype=np.uint8) - np.uint8(ord("0"))
 
 
+def load_stream_metadata(bits_path: Path, n_bits: int) -> tuple[dict | None, str]:
+    """The metadata ``vcma emulate`` wrote next to a bit file, and a one-line stream description.
+
+    A bare file (no ``<name>.json``), unreadable metadata or metadata of another length is ``unknown``,
+    with the reason: the bits are still analysed."""
+    import json
+
+    side = metadata_path(bits_path)
+    if not side.is_file():
+        return None, f"unknown (no metadata file {side.name})"
+    try:
+        meta = json.loads(side.read_text())
+        ok = isinstance(meta, dict) and meta.get("format") == BITS_FORMAT and meta.get("stream") in STREAMS
+    except (OSError, UnicodeDecodeError, ValueError):
+        ok = False
+    if not ok:
+        return None, f"unknown ({side.name} is not {BITS_FORMAT} metadata)"
+    if meta.get("bits") != n_bits:
+        return None, f"unknown ({side.name} describes {meta.get('bits')} bits, the file holds {n_bits})"
+    return meta, (f"{STREAMS[meta['stream']]} of a {meta['rows']} x {meta['cols']} array ({meta['calibration']} "
+                  f"calibration, variation {meta['variation']:g}, cell P(1) std {meta['cell_p_one_std']:.4f})")
+
+
+def raw_stream_note(meta: dict | None) -> str | None:
+    """Why raw bits of a chip with cell-to-cell variation fail DFT and runs (None for other streams)."""
+    if not meta or meta["stream"] != STREAM_RAW or not meta.get("variation"):
+        return None
+    cells = meta["rows"] * meta["cols"]
+    return (f"note: raw array bits are not i.i.d.: each cell keeps its own bias (cell P(1) std "
+            f"{meta['cell_p_one_std']:.4f}) and recurs once per array read-out ({cells} bits), a periodic component "
+            f"at the array size that DFT and runs detect even when every column is fair on average; "
+            f"`vcma emulate --whiten vn` writes the per-cell von Neumann stream")
+
+
 def cmd_trng_report(args) -> None:
     from cosim.noise.nist import bias_and_serial_correlation, run_all
 
     bits = load_bits(args.bits)
+    meta, stream = load_stream_metadata(args.bits, bits.size)
+    print(f"stream: {stream}")
     b = bias_and_serial_correlation(bits)
     print(f"{b.n_bits} bits; fraction of ones {b.ones_fraction:.5f} (99 % CI {b.ones_ci99[0]:.5f}..{b.ones_ci99[1]:.5f}); "
           f"lag-1 correlation {b.serial_corr_lag1:+.5f} (99 % bound {b.serial_corr_bound99:.5f})")
@@ -143,10 +240,15 @@ def cmd_trng_report(args) -> None:
         failed += not r.passed
         print(f"{r.name:28s} p = {p:30s} {'pass' if r.passed else 'FAIL'}")
     print("all tests passed" if not failed else f"{failed} test(s) failed")
+    note = raw_stream_note(meta)
+    if note:
+        print(note)
 
 
 def add_parser(sub) -> None:
     """The ``emulate`` and ``trng`` commands."""
+    from cosim.app.stages import add_device_option, add_quiet_option
+
     emu = sub.add_parser("emulate", help="emulate a TRNG array from a trng LUT")
     emu.add_argument("--lut", type=Path, help="trng LUT (default: the shipped one for --corner/--temp)")
     emu.add_argument("--corner", default="tt")
@@ -167,10 +269,19 @@ def add_parser(sub) -> None:
     emu.add_argument("--variation", type=float, default=1.0, help="multiple of the corner's device spreads (0: none)")
     emu.add_argument("--correlation", type=float, help="lag-1 bit correlation per cell (default: from the LUT)")
     emu.add_argument("--transform", default="word:12+vn", help="bits -> N(0,1) transform for the histogram plot")
-    emu.add_argument("--out", type=Path, help="save bits (.npy, shape cycles x rows x cols)")
+    emu.add_argument("--whiten", default="none", choices=list(WHITEN_STREAM),
+                     help="what --out holds: none, the raw array bits (default; shape cycles x rows x cols), or vn, each cell's "
+                          "von Neumann output (consecutive pairs 01 -> 0, 10 -> 1, 00/11 dropped; 1-D, pairs in time "
+                          "order, cells row-major)")
+    emu.add_argument("--out", type=Path, help="save bits (.npy) and their metadata (<out>.json: stream type, array)")
     emu.add_argument("--plot", type=Path)
+    add_device_option(emu)
+    add_quiet_option(emu)
     emu.set_defaults(func=cmd_emulate)
     trng_cmd = sub.add_parser("trng", help="bitstream analysis").add_subparsers(dest="trng_command", required=True)
     rep = trng_cmd.add_parser("report", help="bias, serial correlation and NIST SP 800-22 tests of a bitstream")
     rep.add_argument("bits", type=Path, help=".npy or text file of 0/1")
     rep.set_defaults(func=cmd_trng_report)
+    from cosim.app.macro_table import add_macro_parser
+
+    add_macro_parser(trng_cmd)

@@ -10,6 +10,7 @@ import numpy as np
 
 from cosim.app import checks
 from cosim.app.cli_common import card_params, check_common, common_options, parse_params
+from cosim.app.stages import Stages, add_quiet_option, progress_bar
 
 MAX_TRNG_CYCLES = 10_000
 """Most TRNG-cell cycles one ``vcma spice trng`` simulates (100 us of circuit time)."""
@@ -61,8 +62,10 @@ def cmd_spice_trng(args) -> None:
     checks.output_file("--plot", args.plot)
     checks.distinct_outputs(bits_out, args.plot)
     start = time.perf_counter()
-    run = run_trng(args.cycles, v_write, t_pulse, seed=args.seed, corner=args.corner,
-                   temp_C=args.temp, params=params, backend=args.backend, model=args.model)
+    stages = Stages(1 + bool(args.plot), quiet=args.quiet)
+    with stages.stage(f"TRNG cell in SPICE ({args.cycles} cycle(s), {args.corner} {args.temp:g} C)"):
+        run = run_trng(args.cycles, v_write, t_pulse, seed=args.seed, corner=args.corner,
+                       temp_C=args.temp, params=params, backend=args.backend, model=args.model)
     print("bits:", "".join(map(str, run.bits)))
     print(f"P(1): {run.p_one}")
     print(f"energy/bit: {run.energy_per_bit_J * 1e15:.2f} fJ   cycle time: {run.cycle_time_s * 1e9:.2f} ns")
@@ -72,7 +75,9 @@ def cmd_spice_trng(args) -> None:
         np.save(bits_out, run.bits)
         print(f"bits: {bits_out}")
     if args.plot:
-        print(f"plot: {plot_trng(run.result, run.bits, run.cycle_time_s, args.plot)}")
+        with stages.stage("waveform plot"):
+            plot = plot_trng(run.result, run.bits, run.cycle_time_s, args.plot)
+        print(f"plot: {plot}")
 
 
 def cmd_spice_switching(args) -> None:
@@ -88,16 +93,21 @@ def cmd_spice_switching(args) -> None:
     checks.jobs("--jobs", args.jobs)
     checks.output_file("--plot", args.plot)
     probs = []
-    for w in widths:
-        q = switching_probability(v_write, w, args.trials, seed=args.seed, corner=args.corner,
-                                  temp_C=args.temp, params=card_params(args) or None, n_jobs=args.jobs,
-                                  backend=args.backend, model=args.model)
-        probs.append(q)
-        print(f"t_pulse {w * 1e9:6.3f} ns  P(switch) {q}")
+    stages = Stages(len(widths) + bool(args.plot), quiet=args.quiet)
+    with progress_bar(len(widths), "switching (SPICE)", "width", stages.progress) as bar:
+        for w in widths:
+            with stages.stage(f"{args.trials} switching trial(s) in SPICE at {v_write:g} V, {w * 1e9:.3f} ns"):
+                q = switching_probability(v_write, w, args.trials, seed=args.seed, corner=args.corner,
+                                          temp_C=args.temp, params=card_params(args) or None, n_jobs=args.jobs,
+                                          backend=args.backend, model=args.model)
+            probs.append(q)
+            bar.update(1)
+            print(f"t_pulse {w * 1e9:6.3f} ns  P(switch) {q}")
     if args.plot:
-        half = mtj_card(args.corner, args.temp + 273.15).precession_period_s() / 2
-        out = plot_switching_curve([w * 1e9 for w in widths], probs, "pulse width (ns)", args.plot,
-                                   marker=half * 1e9, marker_label="half precession period")
+        with stages.stage("plot"):
+            half = mtj_card(args.corner, args.temp + 273.15).precession_period_s() / 2
+            out = plot_switching_curve([w * 1e9 for w in widths], probs, "pulse width (ns)", args.plot,
+                                       marker=half * 1e9, marker_label="half precession period")
         print(f"plot: {out}")
 
 
@@ -252,6 +262,7 @@ def add_parser(sub) -> None:
     trng.add_argument("--plot", type=Path, help="write a waveform plot (PNG)")
     trng.add_argument("--bits-out", type=Path, help="save the bits (.npy)")
     common_options(trng)
+    add_quiet_option(trng)
     trng.set_defaults(func=cmd_spice_trng)
 
     sw = spice.add_parser("switching", help="switching probability from batched SPICE trials")
@@ -261,6 +272,7 @@ def add_parser(sub) -> None:
     sw.add_argument("--jobs", type=int, default=2)
     sw.add_argument("--plot", type=Path)
     common_options(sw)
+    add_quiet_option(sw)
     sw.set_defaults(func=cmd_spice_switching)
 
     xr = spice.add_parser("crossbar-read", help="crossbar read: margins, decisions, disturb, energy, Monte Carlo")

@@ -22,6 +22,7 @@ Robustness:
 
 from __future__ import annotations
 
+import contextvars
 import fcntl
 import functools
 import hashlib
@@ -156,6 +157,10 @@ def _dask_client(scheduler: str):
                          "check the address and that `dask scheduler` is running there") from None
 
 
+PROGRESS: contextvars.ContextVar[bool] = contextvars.ContextVar("vcma_sweep_progress", default=True)
+"""Whether sweeps draw their progress bar on stderr; a ``--quiet`` command sets it False for its run."""
+
+
 def run_points(func: Callable, points: list[dict], cache_dir: str | Path | None = None, n_jobs: int = 1,
                scheduler: str | None = None, desc: str = "sweep") -> list:
     """``[func(**p) for p in points]``, computed in parallel, with an on-disk cache for resuming.
@@ -177,7 +182,7 @@ def run_points(func: Callable, points: list[dict], cache_dir: str | Path | None 
             else:
                 todo.append(i)
     done = len(points) - len(todo)
-    bar = tqdm(total=len(points), initial=done, desc=desc, unit="pt", smoothing=0.1)
+    bar = tqdm(total=len(points), initial=done, desc=desc, unit="pt", smoothing=0.1, disable=not PROGRESS.get())
 
     def cache_file(i: int) -> str | None:
         return None if cache is None else str(cache / f"{keys[i]}.json")

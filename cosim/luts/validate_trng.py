@@ -116,6 +116,9 @@ def validate_trng_lut(lut: Lut, n_points: int = 8, trials: int = 128, seed: int 
     Returns ``rows`` (per point: v_write_V, t_pulse_s, p_lut, se_lut, k, n, p_spice, z, p_value,
     reject, reject_holm, detectable) and the overall ``alpha``, ``expected_false_alarms``,
     ``rejections``, ``rejections_holm``, ``detectable_median``, ``passed``, ``p_var``."""
+    from tqdm.auto import tqdm
+
+    from cosim.circuit.sweep import PROGRESS
     from cosim.circuit.switching import final_mz
     from cosim.luts.build_trng import point_seed
 
@@ -128,7 +131,7 @@ def validate_trng_lut(lut: Lut, n_points: int = 8, trials: int = 128, seed: int 
     corner, temp_C = lut.provenance["corner"], lut.provenance["temp_C"]
     pts = held_out_points(lut, int(n_points), seed)
     k = np.empty(len(pts))
-    for i, (v, t) in enumerate(pts):
+    for i, (v, t) in enumerate(tqdm(pts, desc="validate (SPICE)", unit="pt", disable=not PROGRESS.get())):
         mz = final_mz(v, t, int(trials), seed=point_seed(v, t, "validate", seed), corner=corner, temp_C=temp_C,
                       n_jobs=n_jobs, model=lut_model(lut), params=lut_card_params(lut)["deck"] or None)
         k[i] = int(np.sum(mz < 0))

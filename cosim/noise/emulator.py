@@ -41,7 +41,7 @@ from cosim.luts.lut import Lut, LutError
 from cosim.luts.queries import (bisect_increasing, calibrate_v_write, driver_range, mtj_voltage,
                                 switching_probability_var)
 from cosim.circuit.render_trng import TRNG_T_PULSE_S
-from cosim.noise.sources import BitNoiseSource
+from cosim.noise.sources import BitNoiseSource, torch_device
 from cosim.noise.defaults import DEFAULT_TRANSFORM, MTJ_TRANSFORM  # noqa: F401 (MTJ_TRANSFORM: re-exported)
 
 Calibration = Literal["nominal", "array", "column"]
@@ -116,7 +116,7 @@ class TrngArrayEmulator:
         self.correlation = self._lut_correlation(lut) if correlation is None else float(correlation)
         if not 0 <= self.correlation < 1:
             raise ValueError(f"correlation (lag-1, per cell) must be in [0, 1), got {self.correlation}")
-        self.device = torch.device(device)
+        self.device = torch_device(device)
         p_one = self.p_switch * (1 - ser) + (1 - self.p_switch) * ser
         self.p_one = torch.as_tensor(p_one, dtype=torch.float32, device=self.device)
         self._state: torch.Tensor | None = None  # last true (pre-sense) cell states, for the Markov chain
@@ -170,22 +170,55 @@ class TrngArrayEmulator:
                 "stuck_fraction": float(np.mean((p < 0.01) | (p > 0.99))),
                 "von_neumann_yield": float(np.mean(p * (1 - p)))}
 
+    def to(self, device: str | torch.device) -> "TrngArrayEmulator":
+        """Emulate on ``device`` (``cpu``, ``cuda``, ``cuda:N``; checked) from now on; returns self."""
+        self.device = torch_device(device)
+        self.p_one = self.p_one.to(self.device)
+        self._state = None if self._state is None else self._state.to(self.device)
+        return self
+
     def cycles(self, n_cycles: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Latched bits, uint8 of shape (n_cycles, rows, cols)."""
+        """Latched bits, uint8 of shape (n_cycles, rows, cols), on the emulator's device.
+
+        Random numbers are drawn on the generator's device (the emulator's without one), so a CPU
+        generator gives the same bits on any device and a generator on the GPU keeps the work there.
+        """
+        dev = generator.device if generator is not None else self.device
         shape = (n_cycles, self.rows, self.cols)
         if self.correlation == 0:
-            return (torch.rand(shape, generator=generator, device=self.device) < self.p_one).to(torch.uint8)
-        p = torch.as_tensor(self.p_switch, dtype=torch.float32, device=self.device)
-        ser = torch.as_tensor(self.sense_error_rate, dtype=torch.float32, device=self.device)
+            u = torch.rand(shape, generator=generator, device=dev)
+            return (u < self.p_one.to(dev)).to(torch.uint8).to(self.device)
+        p = torch.as_tensor(self.p_switch, dtype=torch.float32, device=dev)
+        ser = torch.as_tensor(self.sense_error_rate, dtype=torch.float32, device=dev)
         rho = self.correlation
-        u = torch.rand((2, *shape), generator=generator, device=self.device)
-        state = self._state if self._state is not None else u[0, 0] < p
-        out = torch.empty(shape, dtype=torch.bool, device=self.device)
+        u = torch.rand((2, *shape), generator=generator, device=dev)
+        state = self._state.to(dev) if self._state is not None else u[0, 0] < p
+        out = torch.empty(shape, dtype=torch.bool, device=dev)
         for k in range(n_cycles):  # stationary chain: P(1|1) = p + rho (1 - p), P(1|0) = p (1 - rho)
             state = u[0, k] < torch.where(state, p + rho * (1 - p), p * (1 - rho))
             out[k] = state ^ (u[1, k] < ser)
         self._state = state
-        return out.to(torch.uint8)
+        return out.to(torch.uint8).to(self.device)
+
+
+WHITENED_ORDER = ("pairs of consecutive cycles (2k, 2k+1) in time order; within a pair the cells in row-major "
+                  "order; each cell's pair 01 -> 0, 10 -> 1, 00 and 11 dropped")
+"""The order of the per-cell von Neumann stream (:func:`per_cell_von_neumann`, ``MtjNoise``'s whitened bits)."""
+
+
+def per_cell_von_neumann(bits: torch.Tensor) -> torch.Tensor:
+    """Per-cell von Neumann output of array bits of shape (cycles, rows, cols), as a 1-D uint8 stream.
+
+    Why per cell: cells differ in bias, and von Neumann is exactly fair only for a pair drawn from one
+    biased source, so each cell's two consecutive bits are paired, never neighbouring cells' bits. Order:
+    :data:`WHITENED_ORDER` (the same stream ``MtjNoise`` whitens); an odd last cycle is dropped.
+    """
+    if bits.dim() != 3:
+        raise ValueError(f"per-cell von Neumann needs bits of shape (cycles, rows, cols), got {tuple(bits.shape)}")
+    pairs = bits.shape[0] // 2
+    b = bits[: 2 * pairs].reshape(pairs, 2, -1)
+    first, second = b[:, 0], b[:, 1]
+    return first[first != second].to(torch.uint8)
 
 
 class MtjNoise(BitNoiseSource):
@@ -207,12 +240,19 @@ class MtjNoise(BitNoiseSource):
         super().__init__(transform, energy_per_bit_J=emulator.energy_per_bit_J,
                          time_per_bit_s=emulator.time_per_cycle_s / (emulator.rows * emulator.cols))
         self.emulator = emulator
+        self.device = emulator.device
         p = emulator.p_one.double()
         self.vn_yield = float((p * (1 - p)).mean())  # whitened bits per raw bit
         self.fast = not exact_bits and self.transform.whitening == "vn" and emulator.correlation == 0
         if self.transform.whitening == "vn" and self.vn_yield < 1e-3:
             raise ValueError(f"von Neumann whitening yields {self.vn_yield:.2g} bits per raw bit on this array "
                              "(cells stuck at 0 or 1): calibrate it")
+
+    def to(self, device: str | torch.device) -> "MtjNoise":
+        """Deliver samples, and emulate the array, on ``device``; returns self."""
+        super().to(device)
+        self.emulator.to(self.device)
+        return self
 
     @property
     def bits_per_sample(self) -> float:

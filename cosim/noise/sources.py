@@ -38,8 +38,31 @@ from cosim.noise.transforms import DEFAULT_TRANSFORM, BitsToNormal, make_transfo
 __all__ = [
     "NoiseSource", "BitNoiseSource", "SoftwareNoise", "IdealTrngNoise", "RecordedNoise",
     "BitsExhaustedError", "make_noise_source", "register_noise_source", "register_noise_family",
-    "available_noise_sources",
+    "available_noise_sources", "torch_device",
 ]
+
+
+def torch_device(text: str | torch.device | None, flag: str = "device") -> torch.device:
+    """A torch device string (``cpu``, ``cuda``, ``cuda:N``) checked against this machine.
+
+    Why: a bad device should fail at once with one line naming the option, not deep inside a run with
+    torch's own message. ``flag`` names the option in the message (``--device`` on the command line).
+    """
+    text = "cpu" if text is None else text
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"{flag} {text}: unknown device (use cpu, cuda or cuda:N)") from None
+    if dev.type == "cpu":
+        return dev
+    if dev.type != "cuda":
+        raise ValueError(f"{flag} {text}: unsupported device type '{dev.type}' (use cpu, cuda or cuda:N)")
+    if not torch.cuda.is_available():
+        raise ValueError(f"{flag} {text}: no CUDA device on this machine (torch.cuda.is_available() is False)")
+    count = torch.cuda.device_count()
+    if dev.index is not None and not 0 <= dev.index < count:
+        raise ValueError(f"{flag} {text}: no such CUDA device; this machine has {count} (cuda:0..cuda:{count - 1})")
+    return dev
 
 
 class BitsExhaustedError(RuntimeError):
@@ -57,13 +80,21 @@ def _numel(shape: int | Sequence[int] | torch.Size) -> tuple[tuple[int, ...], in
 class NoiseSource(ABC):
     """Base class: ``randn`` -> ``_samples(n, generator)`` hook -> float32 tensor of ``shape``.
 
-    Counters accumulate over calls until :meth:`reset_counters`.
+    Counters accumulate over calls until :meth:`reset_counters`. ``device`` (set by :meth:`to`, CPU by
+    default) is where ``randn`` delivers its tensors; random numbers are drawn on the generator's device,
+    so a CPU generator gives the same noise whatever the device.
     """
 
     name = "base"
 
     def __init__(self) -> None:
+        self.device = torch.device("cpu")
         self.reset_counters()
+
+    def to(self, device: str | torch.device) -> "NoiseSource":
+        """Deliver samples on ``device`` from now on (checked: :func:`torch_device`); returns self."""
+        self.device = torch_device(device)
+        return self
 
     def reset_counters(self) -> None:
         """Zero ``bits_used``, ``samples_drawn``, ``energy_J`` and ``time_s``."""
@@ -83,15 +114,14 @@ class NoiseSource(ABC):
 
         Samples are produced flat and reshaped in C order, so a given seed yields the same
         values whatever the shape. ``device`` moves the result (generation is on the
-        generator's device, CPU by default).
+        generator's device, CPU by default); without it the result goes to the source's ``device``.
         """
         dims, n = _numel(shape)
         flat = self._samples(n, generator)
         if flat.shape != (n,):
             raise RuntimeError(f"{type(self).__name__}._samples returned shape {tuple(flat.shape)}, expected ({n},)")
         self.samples_drawn += n
-        out = flat.to(torch.float32).reshape(dims)
-        return out if device is None else out.to(device)
+        return flat.to(torch.float32).reshape(dims).to(self.device if device is None else device)
 
     @abstractmethod
     def _samples(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
@@ -294,18 +324,26 @@ def available_noise_sources() -> list[str]:
     return sorted([*_REGISTRY, *(f"{prefix}-<p>" for prefix in _FAMILIES)])
 
 
-def make_noise_source(name: str, **kwargs: Any) -> NoiseSource:
+def make_noise_source(name: str, device: str | torch.device | None = None, **kwargs: Any) -> NoiseSource:
     """Build a registered source by name, passing keyword arguments to its factory.
 
     E.g. ``make_noise_source("ideal-trng", transform="word:12", energy_per_bit_J=1e-13)``,
     ``make_noise_source("recorded", path_or_bits="bits.npy", transform="sum:16")`` or
     ``make_noise_source("biased-0.3", lut=lut)``. The names and their arguments are listed in
     :mod:`cosim.noise.presets`. Unknown names raise ``ValueError`` listing the registered ones.
+    ``device`` (``cpu``, ``cuda``, ``cuda:N``) is where the source delivers its samples (:meth:`NoiseSource.to`).
     """
     _load_presets()
+    if device is not None:
+        torch_device(device)  # a bad device fails before anything is built
     if name in _REGISTRY:
-        return _REGISTRY[name](**kwargs)
+        return _placed(_REGISTRY[name](**kwargs), device)
     prefix, sep, parameter = name.partition("-")
     if sep and parameter and prefix in _FAMILIES:
-        return _FAMILIES[prefix](parameter, **kwargs)
+        return _placed(_FAMILIES[prefix](parameter, **kwargs), device)
     raise ValueError(f"unknown noise source {name!r}; available: {', '.join(available_noise_sources())}")
+
+
+def _placed(source: NoiseSource, device: str | torch.device | None) -> NoiseSource:
+    """``source`` moved to ``device``; left where it was built (e.g. on a given emulator's device) without one."""
+    return source if device is None else source.to(device)
