@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from cosim.luts.fit import FIT_VARS, add_fit, fit_width
+from cosim.luts.fit import FIT_VARS, add_fit, clopper_pearson, fit_width, rises
 from cosim.luts.lut import Lut, LutError
 from cosim.luts.queries import calibrate_v_write, switching_probability_var
 from cosim.luts.validate_trng import (compare_counts, detectable_difference, held_out_points, holm,
@@ -88,6 +88,36 @@ def test_degenerate_and_separated_widths_fall_back_to_a_monotone_answer():
     assert [w["method"] for w in lut.provenance["fit"]["widths"]] == ["fallback", "glm", "glm"]
     with pytest.raises(LutError, match="needs the LUT variable 'trials'"):
         add_fit(Lut("trng", dict(lut.axes), {"p_switch": lut.variables["p_switch"]}, {}))
+
+
+def test_saturated_points_get_their_own_clopper_pearson_band():
+    """A steep cubic-looking width: where counts are all 0 or n the band is the point's exact CP interval
+    (0 of 256 -> [0, 0.0143]), not the link's tail (too narrow) nor an edge blow-up (too wide)."""
+    v = np.linspace(0.55, 1.15, 21)
+    n = np.full(21, 256)
+    k = np.round(n * norm.cdf((v - 0.85) / 0.05)).astype(int)
+    p, lo, hi, report = fit_width(v, k, n)
+    assert report["method"] == "glm"
+    cp_lo, cp_hi = clopper_pearson(k, n)
+    sat = (k == 0) | (k == n)
+    assert sat.sum() >= 6 and not sat.all()
+    assert np.allclose(lo[sat], np.minimum(cp_lo[sat], p[sat])) and np.allclose(hi[sat], np.maximum(cp_hi[sat], p[sat]))
+    assert np.all(hi[k == 0] <= 0.0144) and np.all(lo[k == n] >= 0.985)
+    assert np.all((lo <= p) & (p <= hi))
+
+
+def test_only_rising_models_are_fitted():
+    x = np.linspace(-1, 1, 21)
+    assert rises({"coef": np.array([0.0, 2.0, 0.0, 0.5])}, x)
+    assert not rises({"coef": np.array([0.0, 1.0, 0.0, -2.0])}, x)  # turns over near the ends
+    # Counts that fall at one end: the only fits left rise, so the band is not bent by a turning cubic.
+    v = np.linspace(0.55, 1.15, 21)
+    n = np.full(21, 128)
+    k = np.round(n * norm.cdf((v - 0.85) / 0.08)).astype(int)
+    k[-1] -= 3
+    _, _, _, report = fit_width(v, k, n)
+    coef = np.asarray(report["coef"])
+    assert rises({"coef": coef}, (v - report["x_center_V"]) / report["x_scale_V"])
 
 
 def test_later_stages_read_the_fit_and_old_luts_keep_working():

@@ -139,7 +139,7 @@ def test_thermalising_phase_reaches_boltzmann_equilibrium(tmp_path, lib_path, mo
     n = 64
     path = tmp_path / "therm.cir"
     path.write_text(f"* thermalising phase\n.include {lib_path}\nVw w 0 0\n"
-                    + "".join(f"X{k} w 0 VCMA_MTJ hx=0 t_therm=2n dt_th=5p\n" for k in range(n))
+                    + "".join(f"X{k} w 0 VCMA_MTJ hx=0 t_therm=2n dt_th=5p nid={k + 1}\n" for k in range(n))
                     + ".tran 1p 2n 0 5p\n.end\n")
     r = run_netlist(path, seed=5, model=model)
     assert time_averaged_mx2(r, n, 0.3e-9) == pytest.approx(boltzmann_var_mx(), rel=0.12)

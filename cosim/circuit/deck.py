@@ -131,7 +131,29 @@ def build_deck(netlist: str | Path, params: Mapping[str, float] | None = None, s
         if not (isinstance(seed, int) and 0 < seed < 2**31):
             raise NetlistError(f"seed must be an integer in [1, 2^31), got {seed!r}")
         head.append(f".options seed={seed}")
+        body = [SEED_PARAM.sub(rf"\g<1>{seed}", ln) for ln in body]
+    if model == "va":
+        check_streams(body, path)
     return "\n".join(head + body + [".end"]) + "\n"
+
+
+SEED_PARAM = re.compile(r"^(\s*\.param\s+mtj_seed\s*=\s*)\S+", re.IGNORECASE)
+"""The VA library's seed of the thermal field (``.param mtj_seed=1``), set to the run's seed."""
+_MTJ_INSTANCE = re.compile(r"^\s*x\S*\s+\S+\s+\S+\s+vcma_mtj(\s|$)", re.IGNORECASE)
+
+
+def check_streams(lines: list[str], path: Path) -> None:
+    """Refuse two noisy VCMA_MTJ instances with the same ``nid``: they would draw the same thermal field."""
+    seen: dict[str, str] = {}
+    for ln in lines:
+        if not _MTJ_INSTANCE.match(ln) or re.search(r"\bnoise\s*=\s*0(\s|$)", ln):
+            continue
+        nid = (re.search(r"\bnid\s*=\s*(\S+)", ln, re.IGNORECASE) or [None, "1"])[1]
+        name = ln.split()[0]
+        if nid in seen:
+            raise NetlistError(f"{path}: VCMA_MTJ instances {seen[nid]} and {name} share nid={nid}, so they would "
+                               "draw the same thermal field; give every MTJ of the circuit its own nid=")
+        seen[nid] = name
 
 
 def _cmos_text(path: Path, overrides: Mapping[str, float], model_lib) -> str | None:

@@ -65,7 +65,7 @@ def _array_core(rows: int, cols: int, dynamic, mtj_extra, mos_extra, ideal: bool
             extra = _cell_extra(mtj_extra, (r, c))
             if (r, c) in dynamic:
                 out.append(f"X{r}_{c} b{r}_{c} m{r}_{c} VCMA_MTJ noise=1 hold=0 mz0={{mz_cells}} theta0={{theta_cells}}"
-                           + extra)
+                           f" nid={r * cols + c + 1}" + extra)
             else:
                 out.append(f"X{r}_{c} b{r}_{c} m{r}_{c} VCMA_MTJ_STATIC mz0={{mz_cells}} theta0={{theta_cells}}"
                            + extra)
@@ -386,7 +386,7 @@ def render_crossbar_mc_write(n_cells: int, netlist_dir: str = "", mtj_extra: dic
     ]
     for k in range(n_cells):
         lines.append(f"Rs{k} w b{k} {{r_series}}")
-        lines.append(f"X{k} b{k} m{k} VCMA_MTJ noise=1 mz0=1" + _cell_extra(mtj_extra, k))
+        lines.append(f"X{k} b{k} m{k} VCMA_MTJ noise=1 mz0=1 nid={k + 1}" + _cell_extra(mtj_extra, k))
         lines.append(f"Ma{k} m{k} wl 0 0 nch W={{xb_wacc}} L=45n" + _cell_extra(mos_extra, k))
     lines.append(".tran 1p {t_stop} 0 {mtj_dt_th}")
     lines += [f".meas tran mz_{k} avg v(x{k}.mz) from={{t_stop - 0.3n}} to={{t_stop}}" for k in range(n_cells)]

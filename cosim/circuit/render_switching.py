@@ -36,7 +36,7 @@ def render_switching(n_trials: int = DEFAULT_SWITCHING_TRIALS, lib: str = "vcma_
         ".param t_stop={t_delay + t_pulse + t_rise + t_settle}",
         "Vw w 0 DC 0 PULSE(0 {v_write} {t_delay} {t_rise} {t_rise} {t_pulse - t_rise} 1)",
     ]
-    lines += [f"X{k} w 0 VCMA_MTJ noise={{noise}} mz0={{mz0}} theta0={{theta0}} t_therm={{t_therm}}" for k in range(n_trials)]
+    lines += [f"X{k} w 0 VCMA_MTJ noise={{noise}} mz0={{mz0}} theta0={{theta0}} t_therm={{t_therm}} nid={k + 1}" for k in range(n_trials)]
     lines += [".tran 1p {t_stop} 0 {mtj_dt_th}"]
     lines += [f".meas tran mz_{k} avg v(x{k}.mz) from={{t_stop - 0.5n}} to={{t_stop}}" for k in range(n_trials)]
     lines += [".options seed=1", ".end"]

@@ -14,7 +14,9 @@ width, the switching probability as a smooth function of the amplitude to the co
   degree's acceptable fits with either link and of lower degrees within :data:`BAND_DELTA_AIC` of the best
   (model uncertainty: the links extrapolate differently into the tails, where every count is 0 or n).
   On synthetic probit and logit truths with 128 trials per point it covers the truth at about 96 % of
-  grid points (``tests/test_lut_fit.py``);
+  grid points (``tests/test_lut_fit.py``). Only models whose linear predictor rises with amplitude over
+  the grid are considered (:func:`rises`), and at a point whose counts are all 0 or all n the band is that
+  point's own Clopper-Pearson interval (:func:`saturated_points_band`);
 * a width whose counts are all 0 or all n, or where every model is separated (a transition sharper
   than the grid: the likelihood has no maximum), falls back to a monotone answer: the isotonic
   (pool-adjacent-violators) estimate of the raw proportions, with the raw Clopper-Pearson bounds made
@@ -190,6 +192,27 @@ def fallback_band(k: np.ndarray, n: np.ndarray, level: float = BAND_LEVEL) -> tu
 
 # One width, one table ---------------------------------------------------------------------------------------------
 
+def saturated_points_band(p, lo, hi, k, n) -> tuple[np.ndarray, np.ndarray]:
+    """Where a point's counts are all 0 or all n, its band is its own 95 % Clopper-Pearson interval: there a
+    link's tail is an assumption the counts cannot check (it claimed P = 1 - 1e-9 where fresh SPICE found 1
+    failure in 128), and a cubic's Wald band blows up at the grid's edge (0.29 wide at 0 of 256). The fit
+    stays inside its band."""
+    saturated = (k == 0) | (k == n)
+    cp_lo, cp_hi = clopper_pearson(k, n)
+    lo, hi = np.where(saturated, cp_lo, lo), np.where(saturated, cp_hi, hi)
+    return np.minimum(lo, p), np.maximum(hi, p)
+
+
+def rises(fit: dict, x: np.ndarray) -> bool:
+    """True when the fit's linear predictor does not fall anywhere between the grid's ends. At a fixed pulse width
+    the switching probability rises with amplitude below the cancel voltage (a weaker anisotropy lets the
+    precession reach the equator); a polynomial that turns over where every count is 0 or n would otherwise
+    widen the band there for no physical reason."""
+    grid = np.linspace(x.min(), x.max(), 201)
+    slope = np.polynomial.polynomial.polyval(grid, np.polynomial.polynomial.polyder(np.asarray(fit["coef"])))
+    return bool(np.all(slope >= 0))
+
+
 def fit_width(v: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Fit one pulse width's counts over amplitude ``v``: (p, low, high, report)."""
     v, k, n = (np.asarray(a, dtype=float) for a in (v, k, n))
@@ -201,11 +224,12 @@ def fit_width(v: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, 
         report.update(method="fallback", note=f"every count is {'0' if np.all(k == 0) else 'n'}: no curve to fit; "
                       "isotonic raw proportion with monotone 95 % Clopper-Pearson bounds")
         return p, lo, hi, report
-    fits = [f for link in LINKS for d in DEGREES if d < len(v) and (f := fit_glm(x, k, n, link, d)) is not None]
+    fits = [f for link in LINKS for d in DEGREES if d < len(v) and (f := fit_glm(x, k, n, link, d)) is not None
+            and rises(f, x)]
     if not fits:
         p, lo, hi = fallback_band(k, n)
-        report.update(method="fallback", note="every model is separated (a transition sharper than the grid); "
-                      "isotonic raw proportion with monotone 95 % Clopper-Pearson bounds")
+        report.update(method="fallback", note="every model is separated (a transition sharper than the grid) or "
+                      "falls with amplitude; isotonic raw proportion with monotone 95 % Clopper-Pearson bounds")
         return p, lo, hi, report
     good = [f for f in fits if f["gof_p"] is not None and f["gof_p"] > GOF_P_MIN]
     best = min(good or fits, key=lambda f: f["aic"])
@@ -215,6 +239,7 @@ def fit_width(v: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, 
     for f in near:  # the band spans every model the data cannot tell from the best one
         _, f_lo, f_hi = glm_band(f, x)
         lo, hi = np.minimum(lo, f_lo), np.maximum(hi, f_hi)
+    lo, hi = saturated_points_band(p, lo, hi, k, n)
     report.update(method="glm", link=best["link"], degree=best["degree"], deviance=best["deviance"], dof=best["dof"],
                   gof_p=best["gof_p"], aic=best["aic"], coef=best["coef"].tolist(), cov=best["cov"].tolist(),
                   band_models=[f"{f['link']}-{f['degree']}" for f in near],
