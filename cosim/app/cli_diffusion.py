@@ -9,26 +9,36 @@ from pathlib import Path
 from cosim.app import checks
 
 
-def cmd_demo(args) -> None:
-    from cosim.app.demo import run_demo
+def _image_job_inputs(args) -> tuple[list[str], str]:
+    """The checks ``demo`` and ``diffusion compare`` share: sources, seed, threads, inputs, output, device."""
     from cosim.app.stages import checked_device
 
-    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     checks.seed("--seed", args.seed)
     checks.jobs("--threads", args.threads)
     for flag, path in (("--lut", args.lut), ("--ddpm", args.ddpm), ("--classifier", args.classifier)):
         checks.existing_input(flag, path)
     checks.output_dir("--out", args.out)
-    device = checked_device(args)
-    report = run_demo(args.out, args.images, args.cycles, args.trials, args.seed, n_seeds=args.seeds,
-                      steps=args.steps, sources=sources, lut_path=args.lut, ddpm_path=args.ddpm,
-                      classifier_path=args.classifier, threads=args.threads, quiet=args.quiet, device=device)
+    return [s.strip() for s in args.sources.split(",") if s.strip()], checked_device(args)
+
+
+def _print_report(args, what: str, seconds: float) -> None:
+    """``--quiet``: the report's path only; else the report, then where everything is."""
     path = Path(args.out) / "report.md"
     if args.quiet:
         print(path)
         return
     print(path.read_text())
-    print(f"figures and report in {args.out} ({report['seconds']:.0f} s); report: {path}")
+    print(f"{what} in {args.out} ({seconds:.0f} s); report: {path}")
+
+
+def cmd_demo(args) -> None:
+    from cosim.app.demo import run_demo
+
+    sources, device = _image_job_inputs(args)
+    report = run_demo(args.out, args.images, args.cycles, args.trials, args.seed, n_seeds=args.seeds,
+                      steps=args.steps, sources=sources, lut_path=args.lut, ddpm_path=args.ddpm,
+                      classifier_path=args.classifier, threads=args.threads, quiet=args.quiet, device=device)
+    _print_report(args, "figures and report", report["seconds"])
 
 
 LEVEL_RANGES = {"bias": (0.0, 1.0, True, True), "correlation": (-1.0, 1.0, True, True),
@@ -79,23 +89,12 @@ def cmd_diffusion_sensitivity(args) -> None:
 
 def cmd_diffusion_compare(args) -> None:
     from cosim.app.compare import run_compare
-    from cosim.app.stages import checked_device
 
-    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
-    checks.seed("--seed", args.seed)
-    checks.jobs("--threads", args.threads)
-    for flag, path in (("--lut", args.lut), ("--ddpm", args.ddpm), ("--classifier", args.classifier)):
-        checks.existing_input(flag, path)
-    checks.output_dir("--out", args.out)
+    sources, device = _image_job_inputs(args)
     report = run_compare(args.out, sources, args.images, args.seeds, steps=args.steps, seed=args.seed,
                          threads=args.threads, quiet=args.quiet, lut_path=args.lut, ddpm_path=args.ddpm,
-                         classifier_path=args.classifier, device=checked_device(args))
-    path = Path(args.out) / "report.md"
-    if args.quiet:
-        print(path)
-        return
-    print(path.read_text())
-    print(f"report.md, report.json and compare.png in {args.out} ({report['seconds']:.0f} s); report: {path}")
+                         classifier_path=args.classifier, device=device)
+    _print_report(args, "report.md, report.json and compare.png", report["seconds"])
 
 
 def add_parser(sub) -> None:
