@@ -9,7 +9,7 @@ from scipy import special
 
 from cosim.luts.lut import Lut, LutError, shipped_lut_path
 from cosim.luts.build_crossbar import fit_error_map, pooled_interval
-from cosim.luts.build_write import build_write_lut, validate_write_lut
+from cosim.luts.build_write import build_write_lut, same_proportion_p, validate_write_lut
 from cosim.circuit.stats import Proportion
 
 SHIPPED = [("tt", 27.0), ("ss", 27.0), ("ff", 27.0), ("tt", 85.0)]
@@ -67,6 +67,16 @@ def test_tiny_write_build_round_trips_and_refuses_validation_without_off_grid_po
 
 
 # Statistics helpers (no SPICE) -------------------------------------------------------------------
+
+
+def test_write_validation_counts_the_luts_own_sampling_error():
+    """Fisher's exact test of fresh k/n against the LUT's proportion of its own trials (hand-checked cases)."""
+    assert same_proportion_p(0.2344, 32, 26, 64) > 0.01  # 26/64 vs ~8/32: a 32-trial LUT cannot tell these apart
+    assert same_proportion_p(1.0, 32, 63, 64) == pytest.approx(1.0)  # one miss in 64 against 32/32
+    assert same_proportion_p(0.0, 32, 64, 64) < 1e-15  # plainly different
+    from scipy.stats import fisher_exact
+
+    assert same_proportion_p(0.5, 32, 10, 64) == pytest.approx(fisher_exact([[10, 54], [16, 16]])[1])
 
 def test_error_map_fit_recovers_a_known_position_trend():
     r, c = np.arange(8.0), np.arange(6.0)

@@ -147,11 +147,11 @@ def _crossbar_validation_rows(lut, args) -> list[dict]:
 
 
 def _print_crossbar_validation(rows: list[dict]) -> None:
-    print(f"{'check':>30} {'position':>9} {'LUT':>11} {'SPICE':>11}  {'bound':<34} inside")
+    print(f"{'check':>30} {'position':>9} {'LUT':>11} {'SPICE':>11}  {'bound':<40} inside")
     for r in rows:
-        print(f"{r['check']:>30} {r['position']:>9} {r['lut']:11.4g} {r['spice']:11.4g}  {r['bound']:<34} "
+        print(f"{r['check']:>30} {r['position']:>9} {r['lut']:11.4g} {r['spice']:11.4g}  {r['bound']:<40} "
               f"{'yes' if r['inside'] else 'NO'}")
-    _verdict(rows, 1.0, "checks inside their tolerance / 99 % interval of fresh SPICE")
+    _verdict(rows, 1.0, "checks within tolerance of / consistent at the 1 % level with fresh SPICE")
 
 
 def cmd_lut_validate(args) -> None:
