@@ -44,7 +44,7 @@ def test_demo_command_path(tmp_path):
     assert macro["raw_bits_per_fair_bit"] == pytest.approx(mtj["raw_bits_per_fair_bit"])
     assert 0 < report["energy"]["image"]["trng_share"] < 1
     text = (out / "report.md").read_text()
-    assert "Mathew" in text and "FID minus software FID" in text
+    assert "Mathew" in text and "Differences against software" in text and "What this size resolves" in text
     for name in ("switching.png", "trng_cell.png", "report.md", *(f"digits_{s}.png" for s in report["images"])):
         assert (out / name).stat().st_size > 0
 
