@@ -124,7 +124,9 @@ def test_spice_phase_energies_sum_to_the_cycle_energy():
     run = run_trng(4, seed=1)
     e = phase_energies(run.result, 4)
     total = sum(e.shares_J.values())
-    np.testing.assert_allclose(total, e.total_J, rtol=1e-3)
+    # The shares integrate each supply's V x I between window edges interpolated on ngspice's time points;
+    # the total is ngspice's own integral of the summed power: at the model's ~1 ps steps they agree to ~0.1 %.
+    np.testing.assert_allclose(total, e.total_J, rtol=3e-3)
     np.testing.assert_allclose(e.total_J, run.energy_J)
     # the reset pulse fires only after a latched 1 (the cell starts in P)
     fired = e.shares_J["reset"] > 1e-15
