@@ -33,9 +33,16 @@ def _script(points, cache, n_jobs) -> str:
             "except SweepInterrupted as err:\n    print(err, flush=True); sys.exit(130)\n")
 
 
+def _as_in_a_terminal() -> None:
+    """Child setup: Ctrl-C acts as in a terminal. A job started with `&` from a non-interactive shell (a CI
+    runner, `nohup ... &`) inherits SIGINT ignored, and its children would never see the test's Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(points, cache, n_jobs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", _script(points, cache, n_jobs)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+                            stderr=subprocess.DEVNULL, text=True, start_new_session=True,
+                            preexec_fn=_as_in_a_terminal)
 
 
 def _wait_cached(cache: Path, n: int, proc: subprocess.Popen, timeout_s: float = 90) -> set[int]:
@@ -180,7 +187,8 @@ def test_a_transient_with_too_many_points_is_refused_before_running(tmp_path):
 def _demo(tmp_path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "cosim.app.cli", "demo", "--out", str(tmp_path / "demo"),
                              "--images", "64", "--seeds", "2", "--steps", "20", "--sources", "software,mtj"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_as_in_a_terminal)
 
 
 def _family(proc: subprocess.Popen, seconds: float) -> set[int]:
