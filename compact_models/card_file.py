@@ -139,15 +139,20 @@ def card_differences(have: Mapping[str, Mapping[str, float]], want: Mapping[str,
     return out
 
 
+def read_toml(path: Path, error: type[CardError] = CardFileError) -> dict:
+    """The parsed TOML of a card file; ``error`` with one line for a missing, odd or unparsable file."""
+    if not path.is_file():
+        raise error(f"card file not found: {path}" if not path.exists() else f"{path}: not a regular file")
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise error(f"{path}: not a valid TOML card file: {err}") from None
+
+
 def load_card_file(path: str | Path) -> ProcessCards:
     """The cards a TOML card file describes; one :class:`CardFileError` for the first problem."""
     path = Path(path)
-    if not path.is_file():
-        raise CardFileError(f"card file not found: {path}" if not path.exists() else f"{path}: not a regular file")
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise CardFileError(f"{path}: not a valid TOML card file: {err}") from None
+    data = read_toml(path, CardFileError)
     for key, value in data.items():
         if key in OTHER_TABLES:
             continue

@@ -22,7 +22,6 @@ A card file (TOML) may hold the macro in a ``[macro]`` table, fields by name::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,13 +78,10 @@ MACRO = MacroCard()
 def load_macro_card(path: str | Path) -> MacroCard:
     """The ``[macro]`` table of a TOML card file over the defaults; one :class:`CardError` line naming the
     file and the field for any problem (other tables of the file are the process cards, not read here)."""
+    from .card_file import read_toml
+
     path = Path(path)
-    if not path.is_file():
-        raise CardError(f"card file not found: {path}" if not path.exists() else f"{path}: not a regular file")
-    try:
-        data = tomllib.loads(path.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise CardError(f"{path}: not a valid TOML card file: {err}") from None
+    data = read_toml(path, CardError)
     table = data.get("macro")
     if table is None:
         raise CardError(f"{path}: no [macro] table (fields: {', '.join(MacroCard.field_names())})")

@@ -1,6 +1,7 @@
 """Small synthetic LUTs for the demo and sensitivity tests (independent of the shipped LUT files)."""
 
 import numpy as np
+import pytest
 
 from cosim.luts.lut import Lut
 
@@ -21,3 +22,17 @@ def synthetic_trng_lut(corner: str = "tt", temp_C: float = 27.0, centre_V: float
 def synthetic_write_lut() -> Lut:
     return Lut("write", {"row": ("1", np.arange(2.0)), "col": ("1", np.arange(2.0))},
                {"v_cell_fraction": ("1", ("row", "col"), np.ones((2, 2)))}, {"corner": "tt", "temp_C": 27.0})
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    """An untrained small UNet and a 10-step schedule: fast sampler tests (import it into a test module)."""
+    import torch
+
+    from diffusion.ddpm import Schedule, ScheduleConfig
+    from diffusion.unet import UNet, UNetConfig
+
+    torch.manual_seed(0)
+    model = UNet(UNetConfig(base_channels=8, channel_mult=(1, 2), time_dim=32, groups=4))
+    torch.nn.init.normal_(model.conv_out.weight, std=0.1)
+    return model.eval(), Schedule(ScheduleConfig(timesteps=10))

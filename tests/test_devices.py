@@ -8,27 +8,18 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from diffusion_fixture import synthetic_trng_lut  # noqa: E402
+from diffusion_fixture import synthetic_trng_lut, tiny_model  # noqa: E402,F401 (tiny_model: a fixture)
 
 from cosim.app.cli import main as vcma_main  # noqa: E402
 from cosim.noise.emulator import TrngArrayEmulator  # noqa: E402
 from cosim.noise.sources import make_noise_source, torch_device  # noqa: E402
-from diffusion.ddpm import Schedule, ScheduleConfig  # noqa: E402
 from diffusion.train import sample, sampling_device  # noqa: E402
-from diffusion.unet import UNet, UNetConfig  # noqa: E402
 
 HAS_CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="no CUDA device on this machine (torch.cuda.is_available() "
                                                      "is False)")
 no_cuda = pytest.mark.skipif(HAS_CUDA, reason="this machine has CUDA: the no-CUDA message cannot be provoked")
 
-
-@pytest.fixture(scope="module")
-def tiny_model():
-    torch.manual_seed(0)
-    model = UNet(UNetConfig(base_channels=8, channel_mult=(1, 2), time_dim=32, groups=4))
-    torch.nn.init.normal_(model.conv_out.weight, std=0.1)
-    return model.eval(), Schedule(ScheduleConfig(timesteps=10))
 
 
 def _one_error_line(capsys, argv) -> str:

@@ -9,24 +9,15 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from diffusion_fixture import synthetic_trng_lut, synthetic_write_lut  # noqa: E402
+from diffusion_fixture import synthetic_trng_lut, synthetic_write_lut, tiny_model  # noqa: E402,F401 (tiny_model: a fixture)
 
 from cosim.app.cli import main as vcma_main  # noqa: E402
 from cosim.app.demo import demo_source_factories, welch_difference  # noqa: E402
 from diffusion.classifier import DEFAULT_CLASSIFIER_PATH  # noqa: E402
 from diffusion.train import sample  # noqa: E402
-from diffusion.unet import UNet, UNetConfig  # noqa: E402
-from diffusion.ddpm import Schedule, ScheduleConfig  # noqa: E402
 
 torch.set_num_threads(1)
 
-
-@pytest.fixture(scope="module")
-def tiny_model():
-    torch.manual_seed(0)
-    model = UNet(UNetConfig(base_channels=8, channel_mult=(1, 2), time_dim=32, groups=4))
-    torch.nn.init.normal_(model.conv_out.weight, std=0.1)
-    return model.eval(), Schedule(ScheduleConfig(timesteps=10))
 
 
 @pytest.mark.parametrize("name", ["mtj", "mtj-raw", "biased-0.3", "ideal-trng", "software"])
